@@ -1,0 +1,1 @@
+"""dingdan (訂單): an open-source online order system."""
