@@ -149,9 +149,7 @@ def _load_districts() -> list[tuple[District, frozenset[str]]]:
     ]
 
 
-_COUNTIES = tuple(
-    County(name, en, region, _REGIONS_EN[region]) for name, en, region in _COUNTY_ROWS
-)
+_COUNTIES = tuple(County(name, en, region, _REGIONS_EN[region]) for name, en, region in _COUNTY_ROWS)
 _COUNTY_INDEX = _build_alias_index(_COUNTIES, lambda county: [county.name, county.name_en])
 _COUNTY_INDEX.update(
     {_key(former): _COUNTY_INDEX[_key(name)] for former, name in _FORMER_COUNTY_NAMES.items()}

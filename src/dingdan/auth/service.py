@@ -1,0 +1,108 @@
+"""Staff accounts and tokens."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingdan.auth import rules
+from dingdan.auth.errors import BadCredentials, DuplicateStaff, InvalidToken, WeakPassword
+from dingdan.auth.models import Staff, StaffToken
+from dingdan.platform import clock
+
+TOKEN_LIFETIME = timedelta(days=30)
+MIN_PASSWORD_LENGTH = 8
+# Verified tokens are remembered this long per process; revocation shows within it.
+TOKEN_CACHE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    staff_id: int
+    email: str
+    role: str
+    token_hash: str
+
+
+_verified: dict[str, tuple[float, StaffPrincipal]] = {}
+
+
+async def create_staff(
+    session: AsyncSession, *, email: str, password: str, role: rules.Role, name: str = ""
+) -> Staff:
+    email = email.strip().lower()
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"use at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    if await session.scalar(select(Staff.id).where(Staff.email == email)):
+        raise DuplicateStaff(f"{email} already has an account", field="email")
+    staff = Staff(
+        email=email,
+        name=name,
+        password_hash=rules.hash_password(password),
+        role=role.value,
+        active=True,
+        created_at=clock.now(),
+    )
+    session.add(staff)
+    await session.flush()
+    return staff
+
+
+async def authenticate(session: AsyncSession, *, email: str, password: str) -> Staff:
+    staff = await session.scalar(select(Staff).where(Staff.email == email.strip().lower()))
+    hashed = staff.password_hash if staff and staff.active else None
+    if not rules.verify_password(hashed, password) or staff is None:
+        raise BadCredentials("wrong e-mail or password", field="password")
+    return staff
+
+
+async def issue_token(session: AsyncSession, *, staff: Staff, kind: str = "api", user_agent: str = "") -> str:
+    token, token_hash = rules.new_token()
+    at = clock.now()
+    session.add(
+        StaffToken(
+            token_hash=token_hash,
+            staff_id=staff.id,
+            kind=kind,
+            created_at=at,
+            expires_at=at + TOKEN_LIFETIME,
+            user_agent=user_agent[:200],
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def verify_token(session: AsyncSession, *, token: str) -> StaffPrincipal:
+    token_hash = rules.hash_token(token)
+    hit = _verified.get(token_hash)
+    if hit and time.monotonic() - hit[0] < TOKEN_CACHE_SECONDS:
+        return hit[1]
+    row = (
+        await session.execute(
+            select(Staff.id, Staff.email, Staff.role, StaffToken.expires_at, StaffToken.revoked_at)
+            .join(Staff, Staff.id == StaffToken.staff_id)
+            .where(StaffToken.token_hash == token_hash, Staff.active.is_(True))
+        )
+    ).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
+        _verified.pop(token_hash, None)
+        raise InvalidToken("token missing, expired or revoked")
+    principal = StaffPrincipal(row.id, row.email, row.role, token_hash)
+    _verified[token_hash] = (time.monotonic(), principal)
+    return principal
+
+
+async def revoke_token(session: AsyncSession, *, token_hash: str) -> None:
+    await session.execute(
+        update(StaffToken).where(StaffToken.token_hash == token_hash).values(revoked_at=clock.now())
+    )
+    _verified.pop(token_hash, None)
+
+
+def forget_cached() -> None:
+    _verified.clear()

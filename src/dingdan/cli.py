@@ -1,0 +1,99 @@
+"""The `dingdan` command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+
+from dingdan.platform import migrate as migrations
+from dingdan.platform.db import Database
+from dingdan.platform.settings import get_settings
+
+app = typer.Typer(help="dingdan 訂單: an online order system.", no_args_is_help=True)
+
+
+def _database() -> Database:
+    return Database(get_settings().resolved_database_url())
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    url = get_settings().resolved_database_url()
+    migrations.upgrade(url)
+    typer.echo(f"database is up to date ({url.split('://')[0]})")
+
+
+@app.command()
+def demo(orders: Annotated[int, typer.Option(help="how many demo orders to place")] = 30) -> None:
+    """Load the demo shop (staff, products, stock, orders) into an empty database."""
+    from dingdan.workflows.load_demo import DEMO_PASSWORD, DEMO_STAFF, is_empty, load_demo
+
+    async def run() -> None:
+        db = _database()
+        try:
+            if not await is_empty(db):
+                typer.echo("the database already has data; demo not loaded")
+                return
+            with typer.progressbar(length=orders, label="demo orders") as bar:
+                done = 0
+
+                def step(count: int) -> None:
+                    nonlocal done
+                    bar.update(count - done)
+                    done = count
+
+                await load_demo(db, orders=orders, progress=step)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    typer.echo(f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(e for e, _ in DEMO_STAFF))
+
+
+@app.command("create-staff")
+def create_staff(
+    email: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="owner, clerk, warehouse, support or analyst")] = "owner",
+) -> None:
+    """Create a staff account."""
+    from dingdan.auth import service as auth
+    from dingdan.auth.rules import Role
+
+    async def run() -> None:
+        db = _database()
+        try:
+            await db.write(lambda s: auth.create_staff(s, email=email, password=password, role=Role(role)))
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    typer.echo(f"staff account {email} ({role}) created")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+) -> None:
+    """Serve the API, the merchant console and the customer portal."""
+    import uvicorn
+
+    settings = get_settings()
+    settings.resolved_secret_key()
+    os.environ.setdefault("DINGDAN_DATABASE_URL", settings.resolved_database_url())
+    typer.echo(f"dingdan on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "dingdan.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )

@@ -1,0 +1,400 @@
+"""Stock entry points. Reservation is a locked read in fixed (sku, warehouse) order followed
+by one guarded UPDATE; the CHECK constraints back it up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, case, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingdan.inventory import rules
+from dingdan.inventory.errors import (
+    InsufficientStock,
+    OutOfStock,
+    SkuNotStocked,
+    WarehouseNotFound,
+)
+from dingdan.inventory.models import InventoryItem, Movement, StockLevel, Warehouse
+from dingdan.platform import clock, events
+from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
+
+DEFAULT_WAREHOUSE = "main"
+STOCK_LEVELS = cast(Table, StockLevel.__table__)
+ITEMS = cast(Table, InventoryItem.__table__)
+
+
+@dataclass(frozen=True)
+class ReservationResult:
+    allocations: list[rules.Allocation]
+    shortages: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SkuLevels:
+    sku: str
+    low_stock_threshold: int
+    levels: list[tuple[Warehouse, StockLevel]]
+
+    @property
+    def on_hand(self) -> int:
+        return sum(level.on_hand for _, level in self.levels)
+
+    @property
+    def reserved(self) -> int:
+        return sum(level.reserved for _, level in self.levels)
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+def _upsert_ignore(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def ensure_default_warehouse(session: AsyncSession) -> Warehouse:
+    found = await session.scalar(select(Warehouse).where(Warehouse.code == DEFAULT_WAREHOUSE))
+    if found:
+        return found
+    return await create_warehouse(session, code=DEFAULT_WAREHOUSE, name="主倉", priority=10)
+
+
+async def create_warehouse(session: AsyncSession, *, code: str, name: str, priority: int) -> Warehouse:
+    warehouse = Warehouse(code=code, name=name, priority=priority, active=True)
+    session.add(warehouse)
+    await session.flush()
+    return warehouse
+
+
+async def list_warehouses(session: AsyncSession) -> Sequence[Warehouse]:
+    stmt = select(Warehouse).order_by(Warehouse.priority, Warehouse.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def get_warehouse(session: AsyncSession, *, code: str | None) -> Warehouse:
+    if code is None:
+        return await ensure_default_warehouse(session)
+    found = await session.scalar(select(Warehouse).where(Warehouse.code == code))
+    if found is None:
+        raise WarehouseNotFound(f"no warehouse {code!r}", field="warehouse")
+    return found
+
+
+async def ensure_items(session: AsyncSession, *, thresholds: Mapping[str, int]) -> None:
+    """Create the stock records of new SKUs (zero stock in the default warehouse)."""
+    if not thresholds:
+        return
+    warehouse = await ensure_default_warehouse(session)
+    ins = _upsert_ignore(session)
+    await session.execute(
+        ins(InventoryItem)
+        .values([{"sku": s, "low_stock_threshold": t} for s, t in thresholds.items()])
+        .on_conflict_do_nothing()
+    )
+    await session.execute(
+        ins(StockLevel)
+        .values([{"sku": s, "warehouse_id": warehouse.id, "on_hand": 0, "reserved": 0} for s in thresholds])
+        .on_conflict_do_nothing()
+    )
+
+
+async def _lock_levels(
+    session: AsyncSession, skus: Iterable[str]
+) -> tuple[list[rules.Level], dict[str, int]]:
+    stmt = (
+        select(
+            StockLevel.sku,
+            StockLevel.warehouse_id,
+            Warehouse.priority,
+            StockLevel.on_hand,
+            StockLevel.reserved,
+            InventoryItem.low_stock_threshold,
+        )
+        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .join(InventoryItem, InventoryItem.sku == StockLevel.sku)
+        .where(StockLevel.sku.in_(sorted(set(skus))), Warehouse.active.is_(True))
+        .order_by(StockLevel.sku, StockLevel.warehouse_id)
+        .with_for_update(of=StockLevel)
+    )
+    levels, thresholds = [], {}
+    for sku, wid, priority, on_hand, reserved, threshold in await session.execute(stmt):
+        levels.append(rules.Level(sku, wid, priority, on_hand, reserved))
+        thresholds[sku] = threshold
+    return levels, thresholds
+
+
+async def reserve(
+    session: AsyncSession,
+    *,
+    demand: Mapping[str, int],
+    order_ref: str,
+    actor: str,
+    allow_shortage: bool,
+) -> ReservationResult:
+    """Reserve `demand` (quantity per SKU) for an order.
+
+    With `allow_shortage=False` a shortage raises OutOfStock and nothing is reserved; with
+    True whatever can be reserved is, and the rest is reported as the shortage (backorder).
+    """
+    levels, thresholds = await _lock_levels(session, demand)
+    plan = rules.allocate(demand, levels)
+    if plan.shortages and not allow_shortage:
+        sku = sorted(plan.shortages)[0]
+        raise OutOfStock(f"not enough stock for {sku}", field="lines", shortages=plan.shortages)
+    if plan.allocations:
+        await _apply_reserved_delta(session, plan.allocations, sign=+1)
+        await _write_movements(session, plan.allocations, "reserve", order_ref, actor, sign=+1)
+        _record_low_stock(session, levels, plan.allocations, thresholds)
+    return ReservationResult(plan.allocations, plan.shortages)
+
+
+async def _apply_reserved_delta(
+    session: AsyncSession, allocations: Sequence[rules.Allocation], *, sign: int
+) -> None:
+    matches = [and_(StockLevel.sku == a.sku, StockLevel.warehouse_id == a.warehouse_id) for a in allocations]
+    guards = [
+        and_(
+            match,
+            (StockLevel.on_hand - StockLevel.reserved >= a.quantity)
+            if sign > 0
+            else (StockLevel.reserved >= a.quantity),
+        )
+        for match, a in zip(matches, allocations, strict=True)
+    ]
+    delta = case(*((m, a.quantity * sign) for m, a in zip(matches, allocations, strict=True)), else_=0)
+    result = await session.execute(
+        update(STOCK_LEVELS).where(or_(*guards)).values(reserved=StockLevel.reserved + delta)
+    )
+    if result.rowcount != len(allocations):  # type: ignore[attr-defined]
+        raise OutOfStock("stock changed while reserving; nothing was reserved", field="lines")
+
+
+async def _write_movements(
+    session: AsyncSession,
+    allocations: Sequence[rules.Allocation],
+    kind: str,
+    order_ref: str | None,
+    actor: str,
+    *,
+    sign: int,
+    on_hand_sign: int = 0,
+    reason: str = "",
+) -> None:
+    at = clock.now()
+    await session.execute(
+        insert(Movement).values(
+            [
+                {
+                    "sku": a.sku,
+                    "warehouse_id": a.warehouse_id,
+                    "kind": kind,
+                    "delta_on_hand": a.quantity * on_hand_sign,
+                    "delta_reserved": a.quantity * sign,
+                    "reason": reason,
+                    "order_ref": order_ref,
+                    "actor": actor,
+                    "created_at": at,
+                }
+                for a in allocations
+            ]
+        )
+    )
+
+
+def _record_low_stock(
+    session: AsyncSession,
+    levels: Sequence[rules.Level],
+    allocations: Sequence[rules.Allocation],
+    thresholds: Mapping[str, int],
+) -> None:
+    before: dict[str, int] = {}
+    for level in levels:
+        before[level.sku] = before.get(level.sku, 0) + level.available
+    taken = rules.total_demand((a.sku, a.quantity) for a in allocations)
+    for sku, quantity in taken.items():
+        after = before[sku] - quantity
+        if rules.crossed_low_stock(before[sku], after, thresholds[sku]):
+            events.record(
+                session,
+                events.Event(
+                    "inventory.low_stock",
+                    "sku",
+                    sku,
+                    {"available": after, "threshold": thresholds[sku]},
+                ),
+            )
+
+
+async def reserved_for_order(session: AsyncSession, *, order_ref: str) -> list[rules.Allocation]:
+    """What an order holds now, per SKU and warehouse, from the ledger."""
+    stmt = (
+        select(Movement.sku, Movement.warehouse_id, func.sum(Movement.delta_reserved))
+        .where(Movement.order_ref == order_ref)
+        .group_by(Movement.sku, Movement.warehouse_id)
+    )
+    net = rules.net_by_warehouse((r[0], r[1], int(r[2])) for r in await session.execute(stmt))
+    return [rules.Allocation(sku, wid, qty) for (sku, wid), qty in sorted(net.items()) if qty > 0]
+
+
+async def release(
+    session: AsyncSession, *, order_ref: str, actor: str, reason: str
+) -> list[rules.Allocation]:
+    """Give back everything an order holds (cancellation, expiry). Idempotent."""
+    held = await reserved_for_order(session, order_ref=order_ref)
+    if not held:
+        return []
+    await _lock_levels(session, {a.sku for a in held})
+    await _apply_reserved_delta(session, held, sign=-1)
+    await _write_movements(session, held, "release", order_ref, actor, sign=-1, reason=reason)
+    return held
+
+
+async def adjust(
+    session: AsyncSession,
+    *,
+    sku: str,
+    delta: int,
+    reason: str,
+    actor: str,
+    warehouse_code: str | None = None,
+) -> SkuLevels:
+    """Receive (delta > 0) or write off (delta < 0) stock, never below what is reserved."""
+    warehouse = await get_warehouse(session, code=warehouse_code)
+    if await session.get(InventoryItem, sku) is None:
+        raise SkuNotStocked(f"no stock record for SKU {sku!r}", field="sku")
+    before = await get_levels(session, sku=sku)
+    await _ensure_level_row(session, sku, warehouse.id)
+    result = await session.execute(
+        update(STOCK_LEVELS)
+        .where(
+            StockLevel.sku == sku,
+            StockLevel.warehouse_id == warehouse.id,
+            StockLevel.on_hand + delta >= StockLevel.reserved,
+            StockLevel.on_hand + delta >= 0,
+        )
+        .values(on_hand=StockLevel.on_hand + delta)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise InsufficientStock(
+            "this would leave less stock on hand than is reserved for orders", field="delta"
+        )
+    await _write_movements(
+        session,
+        [rules.Allocation(sku, warehouse.id, abs(delta))],
+        "adjust",
+        None,
+        actor,
+        sign=0,
+        on_hand_sign=1 if delta > 0 else -1,
+        reason=reason,
+    )
+    after_available = before.available + delta
+    events.record(
+        session,
+        events.Event(
+            "inventory.adjusted",
+            "sku",
+            sku,
+            {"delta": delta, "reason": reason, "warehouse": warehouse.code, "available": after_available},
+            actor=actor,
+        ),
+    )
+    if rules.crossed_low_stock(before.available, after_available, before.low_stock_threshold):
+        events.record(
+            session,
+            events.Event(
+                "inventory.low_stock",
+                "sku",
+                sku,
+                {"available": after_available, "threshold": before.low_stock_threshold},
+            ),
+        )
+    session.expire_all()
+    return await get_levels(session, sku=sku)
+
+
+async def _ensure_level_row(session: AsyncSession, sku: str, warehouse_id: int) -> None:
+    ins = _upsert_ignore(session)
+    await session.execute(
+        ins(StockLevel)
+        .values(sku=sku, warehouse_id=warehouse_id, on_hand=0, reserved=0)
+        .on_conflict_do_nothing()
+    )
+
+
+async def get_levels(session: AsyncSession, *, sku: str) -> SkuLevels:
+    item = await session.get(InventoryItem, sku)
+    if item is None:
+        raise SkuNotStocked(f"no stock record for SKU {sku!r}", field="sku")
+    rows = await session.execute(
+        select(Warehouse, StockLevel)
+        .join(StockLevel, StockLevel.warehouse_id == Warehouse.id)
+        .where(StockLevel.sku == sku)
+        .order_by(Warehouse.priority, Warehouse.id)
+    )
+    return SkuLevels(sku, item.low_stock_threshold, [(w, s) for w, s in rows.tuples()])
+
+
+async def set_threshold(session: AsyncSession, *, sku: str, threshold: int) -> None:
+    result = await session.execute(
+        update(ITEMS).where(InventoryItem.sku == sku).values(low_stock_threshold=threshold)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise SkuNotStocked(f"no stock record for SKU {sku!r}", field="sku")
+
+
+async def list_movements(
+    session: AsyncSession, *, sku: str, after_id: int | None = None, limit: int = DEFAULT_PAGE_SIZE
+) -> Sequence[Movement]:
+    stmt = select(Movement).where(Movement.sku == sku).order_by(Movement.id.desc()).limit(limit)
+    if after_id is not None:
+        stmt = stmt.where(Movement.id < after_id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def list_low_stock(session: AsyncSession, *, limit: int = 100) -> list[tuple[str, int, int]]:
+    """(sku, available, threshold) for every SKU at or below its threshold."""
+    available = func.sum(StockLevel.on_hand - StockLevel.reserved)
+    stmt = (
+        select(InventoryItem.sku, available, InventoryItem.low_stock_threshold)
+        .join(StockLevel, StockLevel.sku == InventoryItem.sku)
+        .group_by(InventoryItem.sku, InventoryItem.low_stock_threshold)
+        .having(available <= InventoryItem.low_stock_threshold)
+        .order_by(available, InventoryItem.sku)
+        .limit(limit)
+    )
+    return [(r[0], int(r[1]), r[2]) for r in await session.execute(stmt)]
+
+
+async def ledger_drift(session: AsyncSession) -> list[tuple[str, int, int, int, int, int]]:
+    """(sku, warehouse, on_hand, ledger on_hand, reserved, ledger reserved) where they differ."""
+    ledger = (
+        select(
+            Movement.sku,
+            Movement.warehouse_id,
+            func.sum(Movement.delta_on_hand).label("on_hand"),
+            func.sum(Movement.delta_reserved).label("reserved"),
+        )
+        .group_by(Movement.sku, Movement.warehouse_id)
+        .subquery()
+    )
+    stmt = select(
+        StockLevel.sku,
+        StockLevel.warehouse_id,
+        StockLevel.on_hand,
+        func.coalesce(ledger.c.on_hand, 0),
+        StockLevel.reserved,
+        func.coalesce(ledger.c.reserved, 0),
+    ).outerjoin(
+        ledger, and_(ledger.c.sku == StockLevel.sku, ledger.c.warehouse_id == StockLevel.warehouse_id)
+    )
+    return [
+        (r[0], r[1], r[2], int(r[3]), r[4], int(r[5]))
+        for r in await session.execute(stmt)
+        if r[2] != int(r[3]) or r[4] != int(r[5])
+    ]

@@ -1,0 +1,67 @@
+"""create_app(): the one place that wires settings, database, routers and subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from dingdan import __doc__ as about
+from dingdan.platform.db import Database
+from dingdan.platform.events import Relay
+from dingdan.platform.settings import Settings, get_settings
+from dingdan.web import problems
+from dingdan.web.api import auth, channels, health, inventory, orders, products
+from dingdan.web.limits import BodySizeLimit
+from dingdan.workflows.expire_unpaid import expire_unpaid_orders
+from dingdan.workflows.subscribers import build_subscribers
+
+log = logging.getLogger("dingdan")
+SCHEDULE_SECONDS = 30.0
+
+
+async def _run_schedule(db: Database) -> None:
+    """In-process scheduled work (a small shop needs nothing more)."""
+    while True:
+        await asyncio.sleep(SCHEDULE_SECONDS)
+        try:
+            await expire_unpaid_orders(db)
+        except Exception:  # keep the schedule alive; the next round retries
+            log.exception("scheduled work failed")
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = db or Database(settings.resolved_database_url())
+    relay = Relay(database, build_subscribers())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if settings.run_relay:
+            relay.start()
+            tasks.append(asyncio.create_task(_run_schedule(database)))
+        yield
+        for task in tasks:
+            task.cancel()
+        await relay.stop()
+        if db is None:
+            await database.dispose()
+
+    app = FastAPI(
+        title="dingdan 訂單 API",
+        version="0.1.0",
+        lifespan=lifespan,
+        description=(about or "") + "\n\nErrors are application/problem+json (RFC 9457).",
+    )
+    app.state.db = database
+    app.state.relay = relay
+    app.state.settings = settings
+    problems.install(app)
+    for module in (health, auth, products, inventory, orders, channels):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

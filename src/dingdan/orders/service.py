@@ -1,0 +1,183 @@
+"""Order entry points. Orders are written with Core statements so that placing one costs a
+fixed handful of SQL statements whatever its line count."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, RowMapping, Table, and_, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingdan.orders.errors import InvalidTransition, OrderNotFound
+from dingdan.orders.models import Order, OrderLine
+from dingdan.orders.states import OrderStatus, Tab, can_transition, statuses_in_tab
+from dingdan.platform import clock, events
+from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
+
+ORDERS = cast(Table, Order.__table__)
+LINES = cast(Table, OrderLine.__table__)
+
+
+async def insert_order(
+    session: AsyncSession, *, order: dict[str, Any], lines: Sequence[dict[str, Any]]
+) -> int | None:
+    """Insert an order and its lines; None when its number, external id or idempotency key
+    already exists (the caller rolls back and answers with the existing order)."""
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    order_id = await session.scalar(ins(ORDERS).values(order).on_conflict_do_nothing().returning(ORDERS.c.id))
+    if order_id is None:
+        return None
+    await session.execute(insert(LINES).values([{**ln, "order_id": order_id} for ln in lines]))
+    return order_id
+
+
+async def find_by_intake_keys(
+    session: AsyncSession,
+    *,
+    channel_code: str,
+    external_id: str | None,
+    idempotency_scope: str | None,
+    idempotency_key: str | None,
+) -> RowMapping | None:
+    conditions = []
+    if external_id is not None:
+        conditions.append(and_(ORDERS.c.channel_code == channel_code, ORDERS.c.external_id == external_id))
+    if idempotency_key is not None:
+        conditions.append(
+            and_(ORDERS.c.idempotency_scope == idempotency_scope, ORDERS.c.idempotency_key == idempotency_key)
+        )
+    if not conditions:
+        return None
+    row = await session.execute(select(ORDERS).where(or_(*conditions)).limit(1))
+    return row.mappings().first()
+
+
+async def find_duplicate_suspect(
+    session: AsyncSession, *, phone: str, fingerprint: str, since: datetime
+) -> str | None:
+    """The number of a recent open order from the same phone with the same items, if any."""
+    return await session.scalar(
+        select(ORDERS.c.number)
+        .where(
+            ORDERS.c.customer_phone == phone,
+            ORDERS.c.created_at >= since,
+            ORDERS.c.line_fingerprint == fingerprint,
+            ORDERS.c.status != OrderStatus.CANCELLED.value,
+        )
+        .limit(1)
+    )
+
+
+async def get_order_row(session: AsyncSession, *, number: str, for_update: bool = False) -> RowMapping:
+    stmt = select(ORDERS).where(ORDERS.c.number == number)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).mappings().first()
+    if row is None:
+        raise OrderNotFound(f"no order {number}", field="number")
+    return row
+
+
+async def get_lines(session: AsyncSession, *, order_ids: Sequence[int]) -> dict[int, list[RowMapping]]:
+    by_order: dict[int, list[RowMapping]] = {oid: [] for oid in order_ids}
+    if not order_ids:
+        return by_order
+    stmt = select(LINES).where(LINES.c.order_id.in_(order_ids)).order_by(LINES.c.order_id, LINES.c.line_no)
+    for row in (await session.execute(stmt)).mappings():
+        by_order[row["order_id"]].append(row)
+    return by_order
+
+
+async def transition(
+    session: AsyncSession,
+    *,
+    order: Mapping[Any, Any],
+    to: OrderStatus,
+    actor: str,
+    reason: str = "",
+    changes: Mapping[Any, Any] | None = None,
+) -> dict[str, Any]:
+    """Move an order along the state machine and write the timeline event. The update is
+    conditional on the status read, so two concurrent transitions cannot both win."""
+    current = OrderStatus(order["status"])
+    if not can_transition(current, to):
+        raise InvalidTransition(
+            f"an order in status {current.value} cannot become {to.value}",
+            field="status",
+            current=current.value,
+            target=to.value,
+        )
+    at = clock.now()
+    values = {"status": to.value, "updated_at": at, "version": order["version"] + 1, **(changes or {})}
+    result = await session.execute(
+        update(ORDERS).where(ORDERS.c.id == order["id"], ORDERS.c.status == current.value).values(values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidTransition("the order changed meanwhile; reload and retry", field="status")
+    record_timeline(
+        session,
+        order["number"],
+        f"order.{to.value}",
+        actor,
+        from_status=current.value,
+        to_status=to.value,
+        reason=reason,
+    )
+    return {**order, **values}
+
+
+def record_timeline(session: AsyncSession, number: str, topic: str, actor: str, **payload: Any) -> None:
+    events.record(session, events.Event(topic, "order", number, payload, actor=actor))
+
+
+async def update_fields(
+    session: AsyncSession, *, order: Mapping[Any, Any], values: Mapping[Any, Any]
+) -> dict[str, Any]:
+    changed = {"updated_at": clock.now(), "version": order["version"] + 1, **values}
+    await session.execute(update(ORDERS).where(ORDERS.c.id == order["id"]).values(changed))
+    return {**order, **changed}
+
+
+async def list_order_rows(
+    session: AsyncSession,
+    *,
+    status: Sequence[OrderStatus] = (),
+    tab: Tab | None = None,
+    channel: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    text: str | None = None,
+    customer_id: int | None = None,
+    after_id: int | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> list[RowMapping]:
+    stmt = select(ORDERS).order_by(ORDERS.c.id.desc()).limit(limit)
+    wanted = [s.value for s in status] + ([s.value for s in statuses_in_tab(tab)] if tab else [])
+    filters = [
+        ORDERS.c.status.in_(wanted) if wanted else None,
+        ORDERS.c.channel_code == channel if channel else None,
+        ORDERS.c.created_at >= since if since else None,
+        ORDERS.c.created_at < until if until else None,
+        ORDERS.c.customer_id == customer_id if customer_id is not None else None,
+        ORDERS.c.id < after_id if after_id else None,
+        _text_filter(text) if text else None,
+    ]
+    stmt = stmt.where(*[f for f in filters if f is not None])
+    return list((await session.execute(stmt)).mappings())
+
+
+def _text_filter(text: str) -> ColumnElement[bool]:
+    pattern = f"%{text}%"
+    by_line = select(LINES.c.order_id).where(or_(LINES.c.sku == text, LINES.c.product_name.ilike(pattern)))
+    return or_(
+        ORDERS.c.number == text.upper(),
+        ORDERS.c.external_id == text,
+        ORDERS.c.customer_phone == text,
+        ORDERS.c.customer_email == text.lower(),
+        ORDERS.c.customer_name.ilike(pattern),
+        ORDERS.c.id.in_(by_line),
+    )

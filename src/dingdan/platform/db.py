@@ -1,0 +1,164 @@
+"""Engines, sessions and the unit of work.
+
+Writes go through `Database.write(fn, ...)`: one transaction, retried on a deadlock or a
+serialization failure, with the events recorded during it written to the outbox before commit.
+On SQLite writers take the lock at BEGIN (BEGIN IMMEDIATE) and are serialised in-process by an
+asyncio lock, so "database is locked" never reaches a client; readers use a separate engine
+with deferred transactions, which WAL lets run beside the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+P = ParamSpec("P")
+T = TypeVar("T")
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+MAX_ATTEMPTS = 5
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+AfterCommitHook = Callable[[], None]
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.write_engine = _make_engine(url, immediate=True, pool_size=pool_size, echo=echo)
+        self.read_engine = (
+            _make_engine(url, immediate=False, pool_size=pool_size, echo=echo)
+            if self.is_sqlite
+            else self.write_engine
+        )
+        self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self.after_commit_hooks: list[AfterCommitHook] = []
+
+    @property
+    def dialect(self) -> str:
+        return self.write_engine.dialect.name
+
+    async def write(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+        """Run `fn(session, *args, **kwargs)` in one transaction, retrying on deadlocks."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await self._write_once(fn, *args, **kwargs)
+            except DBAPIError as exc:
+                if attempt == MAX_ATTEMPTS or not _is_retryable(exc):
+                    raise
+                await asyncio.sleep(0.005 * attempt)
+        raise AssertionError("unreachable")
+
+    async def _write_once(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        from dingdan.platform import events
+
+        async with self._writer_slot(), self._write_sessions() as session, session.begin():
+            result = await fn(session, *args, **kwargs)
+            wrote_events = await events.flush_pending(session)
+        if wrote_events:
+            for hook in self.after_commit_hooks:
+                hook()
+        return result
+
+    @asynccontextmanager
+    async def _writer_slot(self) -> AsyncIterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._read_sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in RETRYABLE_SQLSTATES
+
+
+def _make_engine(url: str, *, immediate: bool, pool_size: int, echo: bool) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            poolclass=NullPool if ":memory:" in url else None,
+            connect_args={"timeout": 30},
+        )
+        _configure_sqlite(engine, immediate=immediate)
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "busy_timeout=30000",
+            "foreign_keys=ON",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine runs (BEGIN excluded): for statement budgets."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
+        self.statements: list[str] = []
+
+    def _on_execute(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
+            self.statements.append(statement)
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)

@@ -1,0 +1,216 @@
+"""Events: the transactional outbox, which is also every aggregate's timeline.
+
+A service records an event with `record(session, ...)`; the unit of work writes all events of
+the transaction in one INSERT just before commit, so an event exists if and only if the change
+it describes was committed. The relay reads undelivered events in id order and hands each to
+the subscribed handlers; delivery is at-least-once, so `handle_once` guards each handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, String, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dingdan.platform import clock
+from dingdan.platform.db import Base, Database
+from dingdan.platform.types import BigId, UtcDateTime
+
+log = logging.getLogger(__name__)
+PENDING_KEY = "dingdan.pending_events"
+
+
+class EventRow(Base):
+    __tablename__ = "platform_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    aggregate_type: Mapped[str] = mapped_column(String(32))
+    aggregate_id: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(120), default="system")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_platform_event_aggregate", "aggregate_type", "aggregate_id", "id"),
+        Index(
+            "ix_platform_event_undelivered",
+            "id",
+            postgresql_where=text("delivered_at IS NULL"),
+            sqlite_where=text("delivered_at IS NULL"),
+        ),
+    )
+
+
+class HandledEvent(Base):
+    """One row per (handler, event): makes every handler idempotent."""
+
+    __tablename__ = "platform_event_handled"
+
+    handler: Mapped[str] = mapped_column(String(80), primary_key=True)
+    event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+@dataclass(frozen=True)
+class Event:
+    topic: str
+    aggregate_type: str
+    aggregate_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    actor: str = "system"
+    id: int = 0
+    created_at: datetime | None = None
+
+
+def record(session: AsyncSession, event: Event) -> None:
+    session.info.setdefault(PENDING_KEY, []).append(event)
+
+
+async def flush_pending(session: AsyncSession) -> bool:
+    pending: list[Event] = session.info.pop(PENDING_KEY, [])
+    if not pending:
+        return False
+    at = clock.now()
+    rows = [
+        {
+            "topic": e.topic,
+            "aggregate_type": e.aggregate_type,
+            "aggregate_id": e.aggregate_id,
+            "actor": e.actor,
+            "payload": e.payload,
+            "created_at": e.created_at or at,
+        }
+        for e in pending
+    ]
+    await session.execute(insert(EventRow).values(rows))
+    return True
+
+
+async def list_for(session: AsyncSession, aggregate_type: str, aggregate_id: str) -> list[Event]:
+    rows = await session.execute(
+        select(EventRow)
+        .where(EventRow.aggregate_type == aggregate_type, EventRow.aggregate_id == aggregate_id)
+        .order_by(EventRow.id)
+    )
+    return [_to_event(r) for r in rows.scalars()]
+
+
+def _to_event(row: EventRow) -> Event:
+    return Event(
+        topic=row.topic,
+        aggregate_type=row.aggregate_type,
+        aggregate_id=row.aggregate_id,
+        payload=row.payload,
+        actor=row.actor,
+        id=row.id,
+        created_at=row.created_at,
+    )
+
+
+Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+
+
+class Subscribers:
+    """topic -> handlers. A handler runs in its own transaction, once per event."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[tuple[str, Handler]]] = {}
+
+    def on(self, topic: str, name: str, handler: Handler) -> None:
+        self._handlers.setdefault(topic, []).append((name, handler))
+
+    def for_topic(self, topic: str) -> list[tuple[str, Handler]]:
+        return self._handlers.get(topic, []) + self._handlers.get("*", [])
+
+
+async def handle_once(session: AsyncSession, handler_name: str, event_id: int) -> bool:
+    """Claims (handler, event); False when it was already handled."""
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                insert(HandledEvent).values(handler=handler_name, event_id=event_id, handled_at=clock.now())
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+class Relay:
+    """Delivers outbox events to subscribers, in id order, at least once."""
+
+    def __init__(self, db: Database, subscribers: Subscribers, batch_size: int = 200) -> None:
+        self.db = db
+        self.subscribers = subscribers
+        self.batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        db.after_commit_hooks.append(self._wake.set)
+
+    def start(self, poll_seconds: float = 1.0) -> None:
+        self._task = asyncio.create_task(self._run(poll_seconds))
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self, poll_seconds: float) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+            self._wake.clear()
+            try:
+                while await self.deliver_batch():
+                    pass
+            except Exception:  # a broken handler must not stop the relay
+                log.exception("event relay batch failed")
+
+    async def deliver_batch(self) -> int:
+        """Delivers one batch; returns how many events it delivered."""
+        batch = await self._claim_batch()
+        for event in batch:
+            await self._dispatch(event)
+        if batch:
+            await self.db.write(_mark_delivered, [e.id for e in batch])
+        return len(batch)
+
+    async def drain(self) -> int:
+        total = 0
+        while delivered := await self.deliver_batch():
+            total += delivered
+        return total
+
+    async def _claim_batch(self) -> list[Event]:
+        stmt = (
+            select(EventRow)
+            .where(EventRow.delivered_at.is_(None))
+            .order_by(EventRow.id)
+            .limit(self.batch_size)
+        )
+        async with self.db.read() as session:
+            return [_to_event(r) for r in (await session.execute(stmt)).scalars()]
+
+    async def _dispatch(self, event: Event) -> None:
+        for name, handler in self.subscribers.for_topic(event.topic):
+            await self.db.write(_run_handler, name, handler, event)
+
+
+async def _run_handler(session: AsyncSession, name: str, handler: Handler, event: Event) -> None:
+    if await handle_once(session, name, event.id):
+        await handler(session, event)
+
+
+async def _mark_delivered(session: AsyncSession, event_ids: list[int]) -> None:
+    await session.execute(update(EventRow).where(EventRow.id.in_(event_ids)).values(delivered_at=clock.now()))

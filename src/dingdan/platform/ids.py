@@ -1,0 +1,23 @@
+"""Identifiers given to people: order numbers that are easy to read out and hard to guess."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+# Crockford's base32 without the letters people misread (I, L, O, U).
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RANDOM_CHARS = 8  # 40 bits: guessing one needs ~10^12 tries, and lookups are rate-limited
+
+
+def new_order_number(at: datetime) -> str:
+    """`YYMMDD-XXXXXXXX`, e.g. 261125-7KQ3MXPA."""
+    suffix = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_CHARS))
+    return f"{at:%y%m%d}-{suffix}"
+
+
+def looks_like_order_number(text: str) -> bool:
+    head, _, tail = text.partition("-")
+    return (
+        len(head) == 6 and head.isdigit() and len(tail) == RANDOM_CHARS and all(c in ALPHABET for c in tail)
+    )

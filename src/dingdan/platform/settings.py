@@ -1,0 +1,56 @@
+"""Settings from DINGDAN_* environment variables and a .env file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DINGDAN_", env_file=".env", extra="ignore")
+
+    database_url: str = ""
+    reports_database_url: str = ""
+    var_dir: Path = DEFAULT_VAR_DIR
+    secret_key: str = ""
+    shop_name: str = "dingdan 示範商店"
+    currency: str = "TWD"
+    default_locale: str = "zh_Hant"
+    shipping_fee: str = "80"
+    free_shipping_threshold: str = "1000"
+    max_line_quantity_review: int = Field(default=50, description="above this a line needs review")
+    duplicate_window_minutes: int = 30
+    unpaid_timeout_minutes: int = 30
+    idempotency_retention_hours: int = 24
+    max_body_bytes: int = 1024 * 1024
+    run_relay: bool = True
+    broker_url: str = ""
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.var_dir / 'dingdan.sqlite3'}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated on first start and kept under var/."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,21 @@
+"""Imports every domain's tables so that `Base.metadata` is complete (migrations, tests)."""
+
+from __future__ import annotations
+
+from dingdan.auth import models as auth_models
+from dingdan.catalog import models as catalog_models
+from dingdan.channels import models as channels_models
+from dingdan.inventory import models as inventory_models
+from dingdan.orders import models as orders_models
+from dingdan.platform import events as platform_events
+from dingdan.platform.db import Base
+
+metadata = Base.metadata
+MODULES = (
+    auth_models,
+    catalog_models,
+    channels_models,
+    inventory_models,
+    orders_models,
+    platform_events,
+)

@@ -1,0 +1,127 @@
+"""Every error is application/problem+json (RFC 9457) with a stable type and the bad field."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from dingdan.platform.errors import DomainError
+
+log = logging.getLogger(__name__)
+PROBLEM_TYPE = "application/problem+json"
+STATUS_CODES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    413: "body-too-large",
+    415: "unsupported-media-type",
+    422: "invalid-input",
+    429: "too-many-requests",
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "errors": errors or [],
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_TYPE, headers=headers)
+
+
+def _pointer(loc: tuple[Any, ...]) -> str:
+    parts = (
+        [str(p) for p in loc[1:]]
+        if loc and loc[0] in {"body", "query", "path", "header"}
+        else [str(p) for p in loc]
+    )
+    return "/" + "/".join(parts)
+
+
+async def on_validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    raw = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return problem(
+            400,
+            "malformed-json",
+            "Malformed JSON",
+            "the request body is not valid JSON",
+            errors=[{"field": "/", "message": "not valid JSON"}],
+        )
+    errors = [{"field": _pointer(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))} for e in raw]
+    first = errors[0]["field"] if errors else "/"
+    return problem(422, "invalid-input", "Invalid input", f"invalid value at {first}", errors=errors)
+
+
+async def on_domain_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    field = exc.field
+    errors = (
+        [{"field": field if field.startswith("/") else f"/{field}", "message": exc.detail}] if field else []
+    )
+    retry_after = exc.extra.get("retry_after")
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return problem(
+        exc.status, exc.code, exc.title, exc.detail, errors=errors, headers=headers, **_safe_extra(exc.extra)
+    )
+
+
+def _safe_extra(extra: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in extra.items() if isinstance(v, str | int | dict | list)}
+
+
+async def on_http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = STATUS_CODES.get(exc.status_code, "error")
+    detail = exc.detail if isinstance(exc.detail, str) else code
+    return problem(
+        exc.status_code,
+        code,
+        code.replace("-", " ").capitalize(),
+        detail,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def on_integrity_error(_request: Request, exc: Exception) -> Response:
+    log.warning("constraint refused a write: %s", type(exc).__name__)
+    return problem(
+        409, "constraint-violation", "Conflict", "the change would break a rule of the data and was not made"
+    )
+
+
+async def on_unexpected_error(_request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error", exc_info=exc)
+    return problem(500, "internal-error", "Internal error", "something went wrong on our side")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(IntegrityError, on_integrity_error)
+    app.add_exception_handler(Exception, on_unexpected_error)
