@@ -87,9 +87,7 @@ def test_normalize_county_accepts_everyday_spellings(written: str, official: str
     assert normalize_county(written) == official
 
 
-@pytest.mark.parametrize(
-    "ambiguous_or_unknown", ["新竹", "嘉義", "Hsinchu", "Chiayi", "", "東京都"]
-)
+@pytest.mark.parametrize("ambiguous_or_unknown", ["新竹", "嘉義", "Hsinchu", "Chiayi", "", "東京都"])
 def test_normalize_county_refuses_what_names_none_or_several(ambiguous_or_unknown: str) -> None:
     assert normalize_county(ambiguous_or_unknown) is None
 
@@ -160,9 +158,7 @@ def test_normalize_postal_code() -> None:
         ("東京都", "新宿區", "160-0022", ["unknown_county", "postal_code_invalid"]),
     ],
 )
-def test_check_address(
-    county: str, district: str, postal_code: str | None, problems: list[str]
-) -> None:
+def test_check_address(county: str, district: str, postal_code: str | None, problems: list[str]) -> None:
     assert check_address(county, district, postal_code) == problems
 
 
@@ -177,9 +173,7 @@ def test_problem_codes_are_plain_strings() -> None:
 
 
 @given(district=st.sampled_from(ALL_DISTRICTS), suffix=st.sampled_from(["", "00", "41", "412"]))
-def test_every_district_round_trips_through_its_postal_code(
-    district: District, suffix: str
-) -> None:
+def test_every_district_round_trips_through_its_postal_code(district: District, suffix: str) -> None:
     code = district.postal_code + suffix
     assert district in districts_for_postal_code(code)
     if district.postal_code in SHARED_POSTAL_CODES:

@@ -337,7 +337,7 @@ async def get_levels(session: AsyncSession, *, sku: str) -> SkuLevels:
         .where(StockLevel.sku == sku)
         .order_by(Warehouse.priority, Warehouse.id)
     )
-    return SkuLevels(sku, item.low_stock_threshold, [(w, s) for w, s in rows.tuples()])
+    return SkuLevels(sku, item.low_stock_threshold, [(w, s) for w, s in rows])
 
 
 async def set_threshold(session: AsyncSession, *, sku: str, threshold: int) -> None:

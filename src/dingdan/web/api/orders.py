@@ -21,7 +21,7 @@ from dingdan.workflows.place_order import Intake, submit_order
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 NumberPath = Annotated[str, Path(max_length=20, description="order number, e.g. 261125-7KQ3MXPA")]
-KEY_PATTERN = re.compile(r'^"([\x20-\x21\x23-\x5b\x5d-\x7e]{1,255})"$|^([\x21-\x7e]{1,255})$')
+KEY_PATTERN = re.compile(r'^"([\x20-\x21\x23-\x5b\x5d-\x7e]{1,255})"$|^([\x21\x23-\x7e]{1,255})$')
 
 IDEMPOTENCY_DOC = (
     "Optional. The same key with the same body answers with the stored first answer "

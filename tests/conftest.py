@@ -1,0 +1,118 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL tests need DINGDAN_TEST_POSTGRES_URL (CI sets it); without it they are skipped with
+a loud reason, so `make test` still runs on a laptop with no server.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+os.environ.setdefault("DINGDAN_VAR_DIR", tempfile.mkdtemp(prefix="dingdan-test-"))
+os.environ.setdefault("DINGDAN_RUN_RELAY", "false")
+
+from dingdan.auth import service as auth
+from dingdan.auth.rules import Role
+from dingdan.channels import service as channels
+from dingdan.inventory import service as inventory
+from dingdan.main import create_app
+from dingdan.platform import clock
+from dingdan.platform.db import Database
+from dingdan.platform.settings import get_settings
+from dingdan.tables import metadata
+from dingdan.web.ratelimit import login_limiter
+
+POSTGRES_URL = os.environ.get("DINGDAN_TEST_POSTGRES_URL", "")
+NO_POSTGRES = (
+    "PostgreSQL tests SKIPPED: set DINGDAN_TEST_POSTGRES_URL "
+    "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test); CI requires them"
+)
+_pg_schema_ready = False
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"PostgreSQL: {POSTGRES_URL or 'NOT SET — ' + NO_POSTGRES}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    if request.param == "postgres":
+        if not POSTGRES_URL:
+            pytest.skip(NO_POSTGRES)
+        return POSTGRES_URL
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+async def _reset_postgres(database: Database) -> None:
+    global _pg_schema_ready  # noqa: PLW0603
+    async with database.write_engine.begin() as conn:
+        if not _pg_schema_ready:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+            await conn.run_sync(metadata.create_all)
+            _pg_schema_ready = True
+        else:
+            names = ", ".join(t.name for t in metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url, pool_size=20)
+    if database.is_sqlite:
+        async with database.write_engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+    else:
+        await _reset_postgres(database)
+    channels.forget_cached()
+    auth.forget_cached()
+    login_limiter.per_account.reset()
+    login_limiter.per_client.reset()
+    await database.write(_seed)
+    yield database
+    clock.reset_clock()
+    await database.dispose()
+
+
+async def _seed(session: Any) -> None:
+    await channels.ensure_seed_channels(session)
+    await inventory.ensure_default_warehouse(session)
+
+
+@pytest.fixture
+async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(get_settings(), db=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        http.app = app  # type: ignore[attr-defined]
+        yield http
+
+
+TokenFactory = Callable[[str], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def login(db: Database) -> TokenFactory:
+    """`headers = await login("clerk")`: a staff account of that role and its auth header."""
+    made: dict[str, dict[str, str]] = {}
+
+    async def make(role: str = "owner") -> dict[str, str]:
+        if role not in made:
+
+            async def create(session: Any) -> str:
+                staff = await auth.create_staff(
+                    session, email=f"{role}@shop.test", password="correct horse", role=Role(role)
+                )
+                return await auth.issue_token(session, staff=staff)
+
+            made[role] = {"Authorization": f"Bearer {await db.write(create)}"}
+        return made[role]
+
+    return make
