@@ -114,7 +114,7 @@ def test_values_are_escaped_in_html_but_kept_in_text() -> None:
 def test_the_action_link_appears_in_text_and_html() -> None:
     message = render(MessageKind.ORDER_SHIPPED, Locale.ZH_HANT, FULL_CONTEXT)
     url = FULL_CONTEXT["action_url"]
-    assert f"追蹤包裹: {url}" in message.text
+    assert f"追蹤包裹:{url}" in message.text
     assert f'<a href="{url}">追蹤包裹</a>' in message.html
 
 

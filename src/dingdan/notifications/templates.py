@@ -77,7 +77,7 @@ def render(
     return RenderedMessage(
         subject=template.subject.format_map(values),
         short=template.short.format_map(values),
-        text=_plain_text(paragraphs, link),
+        text=_plain_text(paragraphs, link, Locale(locale)),
         html=_html(paragraphs, link, Locale(locale)),
     )
 
@@ -128,10 +128,11 @@ def format_money(amount: Decimal, currency: str, babel_locale: str) -> str:
     return format_currency(amount, currency, locale=babel_locale)
 
 
-def _plain_text(paragraphs: list[str], link: tuple[str, str] | None) -> str:
+def _plain_text(paragraphs: list[str], link: tuple[str, str] | None, locale: Locale) -> str:
     lines = list(paragraphs)
     if link:
-        lines.append(f"{link[0]}: {link[1]}")
+        colon = ":" if locale is Locale.ZH_HANT else ": "
+        lines.append(f"{link[0]}{colon}{link[1]}")
     return "\n\n".join(lines) + "\n"
 
 
