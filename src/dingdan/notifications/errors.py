@@ -1,0 +1,54 @@
+"""Notification errors, each with a stable `code`, shaped like the platform's domain errors."""
+
+from __future__ import annotations
+
+
+class NotificationError(Exception):
+    code = "notification-error"
+    status = 400
+    title = "Notification refused"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+class DeliveryFailed(NotificationError):
+    """A channel could not deliver a message.
+
+    `permanent` says a retry cannot help (the address or number was refused); otherwise the
+    delivery is retried on the back-off schedule of `notifications.rules`.
+    """
+
+    code = "notification-delivery-failed"
+    status = 502
+    title = "Notification not delivered"
+
+    def __init__(self, detail: str, *, permanent: bool) -> None:
+        super().__init__(detail)
+        self.permanent = permanent
+
+
+class UnknownTemplate(NotificationError):
+    code = "notification-template-unknown"
+    status = 404
+    title = "Unknown message template"
+
+
+class MissingTemplateField(NotificationError):
+    """The context given to a template lacks fields the template needs."""
+
+    code = "notification-template-field-missing"
+    status = 422
+    title = "Message template field missing"
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"missing template field(s): {', '.join(missing)}", field=missing[0])
+        self.missing = missing
+
+
+class InvalidRecipient(NotificationError):
+    code = "notification-recipient-invalid"
+    status = 422
+    title = "Invalid recipient"

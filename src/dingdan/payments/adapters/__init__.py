@@ -1,0 +1,1 @@
+"""Adapters to payment providers; `base` holds the contract they keep."""
