@@ -45,6 +45,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if request.param == "postgres":
         if not POSTGRES_URL:
+            if os.environ.get("DINGDAN_TEST_REQUIRE_POSTGRES"):
+                pytest.fail("PostgreSQL is required here but DINGDAN_TEST_POSTGRES_URL is not set")
             pytest.skip(NO_POSTGRES)
         return POSTGRES_URL
     return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"

@@ -28,7 +28,10 @@ def migrate() -> None:
 
 
 @app.command()
-def demo(orders: Annotated[int, typer.Option(help="how many demo orders to place")] = 30) -> None:
+def demo(
+    orders: Annotated[int, typer.Option(help="how many demo orders to place")] = 30,
+    if_empty: Annotated[bool, typer.Option(help="quietly do nothing when data exists")] = False,
+) -> None:
     """Load the demo shop (staff, products, stock, orders) into an empty database."""
     from dingdan.workflows.load_demo import DEMO_PASSWORD, DEMO_STAFF, is_empty, load_demo
 
@@ -36,7 +39,8 @@ def demo(orders: Annotated[int, typer.Option(help="how many demo orders to place
         db = _database()
         try:
             if not await is_empty(db):
-                typer.echo("the database already has data; demo not loaded")
+                if not if_empty:
+                    typer.echo("the database already has data; demo not loaded")
                 return
             with typer.progressbar(length=orders, label="demo orders") as bar:
                 done = 0
@@ -87,7 +91,7 @@ def serve(
     settings = get_settings()
     settings.resolved_secret_key()
     os.environ.setdefault("DINGDAN_DATABASE_URL", settings.resolved_database_url())
-    typer.echo(f"dingdan on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    _print_addresses(host, port)
     uvicorn.run(
         "dingdan.main:create_app",
         factory=True,
@@ -97,3 +101,18 @@ def serve(
         log_level="info",
         proxy_headers=False,
     )
+
+
+def _print_addresses(host: str, port: int) -> None:
+    from dingdan.workflows.load_demo import DEMO_PASSWORD, DEMO_STAFF
+
+    base = f"http://{host}:{port}"
+    typer.echo(f"""
+dingdan 訂單 is serving on {base}
+  merchant console : {base}/console/
+  customer portal  : {base}/account/
+  parcel tracking  : {base}/track
+  API and docs     : {base}/docs  (OpenAPI: {base}/openapi.json)
+demo staff logins (password {DEMO_PASSWORD}):
+  {", ".join(email for email, _ in DEMO_STAFF)}
+""")

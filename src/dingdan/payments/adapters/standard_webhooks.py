@@ -29,7 +29,7 @@ from dingdan.payments.errors import WebhookMalformed, WebhookSignatureInvalid
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
-SECRET_PREFIX = "whsec_"  # noqa: S105 (the format prefix, not a secret)
+SECRET_PREFIX = "whsec_"
 SIGNATURE_VERSION = "v1"
 TOLERANCE = timedelta(seconds=300)
 
