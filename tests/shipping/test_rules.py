@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -82,7 +83,7 @@ def test_exception_reason_follows_the_scan_and_survives_ignored_ones():
     assert kept.reason is TrackingReason.LOST
 
 
-times = st.integers(min_value=0, max_value=24 * 40).map(lambda h: at(h))
+times = st.integers(min_value=0, max_value=24 * 40).map(at)
 scans = st.builds(Scan, occurred_at=times, status=st.sampled_from(list(TrackingStatus)))
 
 
@@ -97,7 +98,7 @@ def test_any_arrival_order_ends_where_time_order_ends(events, rnd):
 @given(st.lists(scans, min_size=1, max_size=12))
 def test_a_parcel_never_leaves_a_final_status(events):
     _, _, history = fold(events)
-    for earlier, later in zip(history, history[1:], strict=False):
+    for earlier, later in itertools.pairwise(history):
         if earlier in TERMINAL_STATUSES:
             assert later in TERMINAL_STATUSES
 
