@@ -1,0 +1,50 @@
+"""Shipping errors, each with a stable code that the API layer turns into a problem type."""
+
+from __future__ import annotations
+
+
+class ShippingError(Exception):
+    code = "shipping_error"
+
+
+class PushRejected(ShippingError):
+    """A carrier push that must not be processed. The web layer answers 401 and stores nothing."""
+
+    code = "push_rejected"
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class PushMalformed(ShippingError):
+    """A correctly signed push whose body cannot be read. The web layer answers 400."""
+
+    code = "push_malformed"
+
+
+class CapabilityNotSupported(ShippingError):
+    code = "carrier_capability_not_supported"
+
+    def __init__(self, carrier: str, capability: str) -> None:
+        super().__init__(f"carrier {carrier!r} cannot {capability}")
+        self.carrier = carrier
+        self.capability = capability
+
+
+class UnknownCarrier(ShippingError):
+    code = "unknown_carrier"
+
+    def __init__(self, carrier: str) -> None:
+        super().__init__(f"no carrier registered under {carrier!r}")
+        self.carrier = carrier
+
+
+class CarrierRefused(ShippingError):
+    """The carrier answered and said no (e.g. cancelling a parcel it already collected)."""
+
+    code = "carrier_refused"
+
+
+class UnknownShipment(ShippingError):
+    code = "unknown_shipment"
