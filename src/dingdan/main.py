@@ -16,21 +16,20 @@ from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import problems
 from dingdan.web.api import auth, channels, health, inventory, orders, products
 from dingdan.web.limits import BodySizeLimit
-from dingdan.workflows.expire_unpaid import expire_unpaid_orders
+from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
 
 log = logging.getLogger("dingdan")
-SCHEDULE_SECONDS = 30.0
 
 
-async def _run_schedule(db: Database) -> None:
+async def _run_every(db: Database, job: ScheduledJob) -> None:
     """In-process scheduled work (a small shop needs nothing more)."""
     while True:
-        await asyncio.sleep(SCHEDULE_SECONDS)
+        await asyncio.sleep(job.every_seconds)
         try:
-            await expire_unpaid_orders(db)
+            await job.run(db)
         except Exception:  # keep the schedule alive; the next round retries
-            log.exception("scheduled work failed")
+            log.exception("scheduled job %s failed", job.name)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -43,7 +42,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         tasks = []
         if settings.run_relay:
             relay.start()
-            tasks.append(asyncio.create_task(_run_schedule(database)))
+            tasks.extend(asyncio.create_task(_run_every(database, job)) for job in JOBS)
         yield
         for task in tasks:
             task.cancel()

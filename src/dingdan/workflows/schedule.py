@@ -1,0 +1,22 @@
+"""Scheduled work: (name, every how many seconds, job). Run in-process by default; with
+several processes, one scheduler runs them (see docs/deploy.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from dingdan.platform.db import Database
+from dingdan.workflows.expire_unpaid import expire_unpaid_orders
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    every_seconds: float
+    run: Callable[[Database], Awaitable[object]]
+
+
+JOBS: list[ScheduledJob] = [
+    ScheduledJob("expire_unpaid_orders", 30, expire_unpaid_orders),
+]
