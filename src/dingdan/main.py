@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = []
+        tasks: list[asyncio.Task[None]] = []
         if settings.run_relay:
             relay.start()
             tasks.extend(asyncio.create_task(_run_every(database, job)) for job in JOBS)
