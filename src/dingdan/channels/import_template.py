@@ -109,9 +109,12 @@ def find_column_name(header: str) -> str | None:
     return HEADER_LOOKUP.get(header_key(header))
 
 
+_PAYMENT_BY_KEY = MappingProxyType({header_key(k): v for k, v in _PAYMENT_ALIASES.items()})
+
+
 def find_payment_method(text: str) -> str | None:
     """The payment method code for a code or a zh-Hant name (貨到付款), or None."""
-    return _PAYMENT_ALIASES.get(header_key(text))
+    return _PAYMENT_BY_KEY.get(header_key(text))
 
 
 # A value starting with one of these is run as a formula when a CSV is opened in a spreadsheet.

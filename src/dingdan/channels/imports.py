@@ -292,8 +292,11 @@ class _OrderAssembler:
 
     def _close(self, order: _OpenOrder) -> list[ImportItem]:
         first_row = order.lines[0][0]
+        reported = {error.field for error in order.errors}
         for column in COLUMNS:
-            if column.required and column.per_order and column.name not in order.order_values:
+            if column.name in order.order_values or column.name in reported:
+                continue
+            if column.required and column.per_order:
                 order.errors.append(
                     self._error(first_row, column.name, "required", "is required", order.ref)
                 )
