@@ -10,6 +10,7 @@ import pytest
 from dingdan.channels.errors import ImportFileError
 from dingdan.channels.import_template import (
     COLUMNS,
+    HeaderLanguage,
     ImportKind,
     find_column_name,
     import_kind_for_filename,
@@ -55,7 +56,7 @@ def test_xlsx_template_is_a_workbook_with_text_cells() -> None:
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 @pytest.mark.parametrize("language", ["en", "zh-Hant"])
-def test_template_sample_row_imports_as_one_order(kind: str, language: str) -> None:
+def test_template_sample_row_imports_as_one_order(kind: str, language: HeaderLanguage) -> None:
     data = write_template(kind, language=language)
     [order] = list(read_orders(io.BytesIO(data), kind, channel="web"))
     assert isinstance(order, ParsedOrder)

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from dingdan.channels.errors import ImportFileError, ImportTooLarge
-from dingdan.channels.import_template import write_rows
+from dingdan.channels.import_template import HeaderLanguage, write_rows
 from dingdan.channels.imports import ImportLimits, ParsedOrder, RowError, read_orders
 
 
@@ -59,7 +59,7 @@ def build_10k_rows(
 
 @pytest.mark.parametrize(("kind", "language"), [("csv", "zh-Hant"), ("xlsx", "en")])
 def test_10000_rows_with_a_few_bad_ones(
-    import_rows: SimpleNamespace, kind: str, language: str
+    import_rows: SimpleNamespace, kind: str, language: HeaderLanguage
 ) -> None:
     rows, rejected_refs, expected_errors = build_10k_rows(import_rows)
     data = write_rows(kind, rows, language=language)
@@ -242,9 +242,9 @@ class OneWayStream(io.RawIOBase):
 def test_byte_cap_holds_for_a_stream_that_cannot_seek(import_rows: SimpleNamespace) -> None:
     data = write_rows("xlsx", import_rows.order_rows("M1", 2))
     with pytest.raises(ImportTooLarge):
-        list(read_orders(OneWayStream(data), "xlsx", channel="web",
+        list(read_orders(io.BufferedReader(OneWayStream(data)), "xlsx", channel="web",
                          limits=ImportLimits(max_bytes=len(data) // 2)))  # fmt: skip
-    [order] = list(read_orders(OneWayStream(data), "xlsx", channel="web"))
+    [order] = list(read_orders(io.BufferedReader(OneWayStream(data)), "xlsx", channel="web"))
     assert isinstance(order, ParsedOrder)
 
 
@@ -253,7 +253,7 @@ def test_row_cap_stops_reading(import_rows: SimpleNamespace, kind: str) -> None:
     rows = [row for n in range(30) for row in import_rows.order_rows(f"N{n}")]
     data = write_rows(kind, rows)
     items = read_orders(io.BytesIO(data), kind, channel="web", limits=ImportLimits(max_rows=20))
-    read_before_cap = []
+    read_before_cap: list[ParsedOrder | RowError] = []
     with pytest.raises(ImportTooLarge, match="more than 20 order rows"):
         read_before_cap.extend(items)
     assert len(read_before_cap) < 20
