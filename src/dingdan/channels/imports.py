@@ -87,12 +87,19 @@ def read_orders(
             binary: IO[bytes] = stack.enter_context(open(file, "rb"))
         else:
             binary = file
-        rows, cell_text = open_rows(binary, ImportKind(kind), caps, stack)
+        rows, cell_text = open_rows(binary, _import_kind(kind), caps, stack)
         header = _read_header(rows)
         assembler = _OrderAssembler(channel, caps, header.labels)
         for number, values in _data_rows(rows, header, cell_text, caps):
             yield from assembler.add(number, values)
         yield from assembler.finish()
+
+
+def _import_kind(kind: ImportKind | str) -> ImportKind:
+    try:
+        return ImportKind(kind)
+    except ValueError:
+        raise ImportFileError("only CSV and XLSX files can be imported") from None
 
 
 # Header and rows ---------------------------------------------------------------------------
@@ -155,7 +162,7 @@ class _BadValue(ValueError):
         self.message = message
 
 
-def parse_quantity(text: str) -> int:
+def _parse_quantity(text: str) -> int:
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -167,7 +174,7 @@ def parse_quantity(text: str) -> int:
     return int(number)
 
 
-def parse_money(text: str) -> str:
+def _parse_money(text: str) -> str:
     cleaned = text.replace(",", "") if _THOUSANDS.match(text) else text
     try:
         amount = Decimal(cleaned)
@@ -178,7 +185,7 @@ def parse_money(text: str) -> str:
     return format(amount, "f")
 
 
-def parse_payment_method(text: str) -> str:
+def _parse_payment_method(text: str) -> str:
     method = find_payment_method(text)
     if method is None:
         allowed = ", ".join(PAYMENT_METHODS)
@@ -186,22 +193,22 @@ def parse_payment_method(text: str) -> str:
     return method
 
 
-def parse_email(text: str) -> str:
+def _parse_email(text: str) -> str:
     if not _EMAIL.match(text):
         raise _BadValue("not_an_email", "is not an e-mail address")
     return text
 
 
-def parse_county(text: str) -> str:
+def _parse_county(text: str) -> str:
     return find_taiwan_county(text) or text
 
 
 _PARSERS = {
-    "quantity": parse_quantity,
-    "unit_price": parse_money,
-    "payment_method": parse_payment_method,
-    "customer_email": parse_email,
-    "county": parse_county,
+    "quantity": _parse_quantity,
+    "unit_price": _parse_money,
+    "payment_method": _parse_payment_method,
+    "customer_email": _parse_email,
+    "county": _parse_county,
 }
 
 
@@ -303,7 +310,7 @@ class _OrderAssembler:
         if order.errors:
             return [*order.errors, *self._not_imported_notices(order)]
         rows = tuple(number for number, _ in order.lines)
-        intake = build_intake(self._channel, order.order_values, [line for _, line in order.lines])
+        intake = _build_intake(self._channel, order.order_values, [line for _, line in order.lines])
         return [ParsedOrder(order.ref, rows, intake)]
 
     def _error(self, row: int, name: str, code: str, message: str, ref: str | None) -> RowError:
@@ -328,7 +335,7 @@ def _no_error_yet(order: _OpenOrder, number: int, name: str) -> bool:
     return not any(e.row == number and e.field == name for e in order.errors)
 
 
-def build_intake(
+def _build_intake(
     channel: str, values: dict[str, tuple[Any, int]], lines: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """The POST /api/v1/orders body; optional keys are left out when blank."""
