@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +39,6 @@ def test_nothing_leaves_shipping_for_cancellation():
 
 
 def test_the_documented_table_matches_the_code():
-    doc = open("docs/order-states.md", encoding="utf-8").read()
+    doc = Path("docs/order-states.md").read_text(encoding="utf-8")
     for current, target in ALLOWED:
         assert f"{current} --> {target}" in doc
