@@ -29,7 +29,7 @@ from dingdan.channels.import_template import (
     find_payment_method,
     write_template,
 )
-from dingdan.channels.regions import find_taiwan_county
+from dingdan.platform.taiwan import normalize_county
 
 __all__ = [
     "ImportKind",
@@ -200,7 +200,7 @@ def _parse_email(text: str) -> str:
 
 
 def _parse_county(text: str) -> str:
-    return find_taiwan_county(text) or text
+    return normalize_county(text) or text
 
 
 _PARSERS = {
