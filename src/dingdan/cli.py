@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Annotated
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -13,6 +15,7 @@ from dingdan.platform.db import Database
 from dingdan.platform.settings import get_settings
 
 app = typer.Typer(help="dingdan 訂單: an online order system.", no_args_is_help=True)
+MAX_PRINTED_ERRORS = 200
 
 
 def _database() -> Database:
@@ -116,3 +119,61 @@ dingdan 訂單 is serving on {base}
 demo staff logins (password {DEMO_PASSWORD}):
   {", ".join(email for email, _ in DEMO_STAFF)}
 """)
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=".csv or .xlsx")],
+    channel: Annotated[str, typer.Option(help="the channel the orders came from")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check everything, write nothing")] = False,
+) -> None:
+    """Import orders from a CSV or XLSX file in the template's format (docs/order-import.md)."""
+    from dingdan.channels.import_template import import_kind_for_filename
+    from dingdan.platform.errors import DomainError
+    from dingdan.workflows.import_orders import ImportReport, import_orders
+
+    async def run() -> ImportReport:
+        db = _database()
+        try:
+            with typer.progressbar(length=1, label="checking", show_pos=True) as bar:
+                return await import_orders(
+                    db,
+                    lambda: str(file),
+                    import_kind_for_filename(file.name),
+                    channel=channel,
+                    dry_run=dry_run,
+                    actor="cli:import",
+                    progress=_progress_to(bar),
+                )
+        finally:
+            await db.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except DomainError as refused:
+        typer.echo(f"not imported: {refused.detail}", err=True)
+        raise typer.Exit(1) from None
+    _print_import_report(report)
+
+
+def _progress_to(bar: Any) -> Callable[[str, int, int], None]:
+    def show(phase: str, done: int, total: int) -> None:
+        bar.label = phase
+        bar.length = max(total, done, 1)
+        bar.update(done - bar.pos)
+
+    return show
+
+
+def _print_import_report(report: Any) -> None:
+    for error in report.errors[:MAX_PRINTED_ERRORS]:
+        column = f" [{error.column}]" if error.column else ""
+        typer.echo(f"row {error.row}{column}: {error.message} ({error.code})", err=True)
+    if len(report.errors) > MAX_PRINTED_ERRORS:
+        typer.echo(f"… and {len(report.errors) - MAX_PRINTED_ERRORS} more row errors", err=True)
+    verb = "would import" if report.dry_run else "imported"
+    count = report.to_import if report.dry_run else report.imported
+    typer.echo(
+        f"{verb} {count} orders; already imported {report.already_present}; "
+        f"rejected {report.rows_rejected} of {report.rows_total} rows"
+    )

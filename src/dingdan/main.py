@@ -14,7 +14,7 @@ from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import pages, problems
-from dingdan.web.api import auth, channels, health, inventory, orders, products
+from dingdan.web.api import auth, channels, health, imports, inventory, orders, products, webhooks
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.workflows.schedule import JOBS, ScheduledJob
@@ -61,9 +61,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.relay = relay
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels):
+    for module in (health, auth, products, inventory, orders, channels, webhooks, imports):
         app.include_router(module.router)
     pages.install(app)
     app.add_middleware(CsrfCookie)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    uploads = {"/api/v1/imports": settings.max_import_bytes, "/console/import": settings.max_import_bytes}
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger=uploads)
     return app

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     run_relay: bool = True
     broker_url: str = ""
+    max_import_bytes: int = Field(default=50 * 1024 * 1024, description="cap of an uploaded import file")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from dingdan.platform.db import Database
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
+from dingdan.workflows.marketplace_intake import purge_old_deliveries
 
 
 @dataclass(frozen=True)
@@ -19,4 +20,5 @@ class ScheduledJob:
 
 JOBS: list[ScheduledJob] = [
     ScheduledJob("expire_unpaid_orders", 30, expire_unpaid_orders),
+    ScheduledJob("purge_old_webhook_deliveries", 3600, purge_old_deliveries),
 ]

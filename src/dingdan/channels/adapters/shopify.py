@@ -42,6 +42,7 @@ from dingdan.platform.taiwan import normalize_county
 
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
 TOPIC_HEADER = "X-Shopify-Topic"
+WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
 DEFAULT_COUNTRY = "TW"
 
 
@@ -228,4 +229,5 @@ FORMAT = MarketplaceFormat(
     order_events=frozenset({"orders/create"}),
     verify_signature=verify_signature,
     map_order=map_order,
+    delivery_id_header=WEBHOOK_ID_HEADER,
 )
