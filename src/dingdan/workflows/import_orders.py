@@ -244,7 +244,10 @@ class _Placer:
         if not batch:
             return
         requests = [(p, OrderIn.model_validate(order_request_body(p))) for p in batch]
-        outcome = await self.db.write(self._place_batch, requests)
+        try:
+            outcome = await self.db.write(self._place_quickly, requests)
+        except (AlreadyPlaced, DomainError):  # redo the batch with one savepoint per order
+            outcome = await self.db.write(self._place_batch, requests)
         for parsed, request in outcome.retry:
             await self._place_alone(parsed, request)
         self.report.imported += outcome.created
@@ -252,6 +255,14 @@ class _Placer:
         self.report.errors.sort(key=lambda e: e.row)
         self.done += len(batch)
         await self.tell("placing", self.done, self.report.to_import)
+
+    async def _place_quickly(
+        self, session: AsyncSession, requests: list[tuple[ParsedOrder, OrderIn]]
+    ) -> _BatchOutcome:
+        """The whole batch in one transaction; the first refusal rolls it all back."""
+        for _, request in requests:
+            await place_order(session, request=request, intake=self.intake, fingerprint=_fingerprint(request))
+        return _BatchOutcome(created=len(requests))
 
     async def _place_batch(
         self, session: AsyncSession, requests: list[tuple[ParsedOrder, OrderIn]]
