@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+from collections.abc import Coroutine
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
 from dingdan.channels import import_jobs
+from dingdan.channels.errors import ImportFileError
 from dingdan.channels.import_jobs import JobStatus
 from dingdan.channels.import_template import ImportKind, import_kind_for_filename
 from dingdan.platform.db import Database
@@ -38,15 +40,43 @@ async def start_import_job(
     job = await db.write(
         import_jobs.create_job, channel_code=channel, filename=filename, dry_run=dry_run, actor=actor
     )
-    folder = var_dir / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{job.public_id}.{kind.value}"
+    path = _stored_file(var_dir, job.public_id, kind)
     with path.open("wb") as stored:
         shutil.copyfileobj(upload, stored, 1024 * 1024)
-    task = asyncio.create_task(run_import_job(db, job.public_id, path, kind, channel, dry_run, actor))
+    _start(run_import_job(db, job.public_id, path, kind, channel, dry_run, actor))
+    return job.public_id
+
+
+async def import_after_dry_run(db: Database, *, dry_run_id: str, actor: str, var_dir: Path) -> str:
+    """Imports the file a finished dry run checked (kept for this); returns the new job's id."""
+    async with db.read() as session:
+        checked = await import_jobs.get_job(session, public_id=dry_run_id)
+    kind = import_kind_for_filename(checked.filename)
+    kept = _stored_file(var_dir, checked.public_id, kind)
+    if not checked.dry_run or checked.status != JobStatus.DONE or not kept.exists():
+        raise ImportFileError("this dry run's file is no longer kept; upload the file again")
+    job = await db.write(
+        import_jobs.create_job,
+        channel_code=checked.channel_code,
+        filename=checked.filename,
+        dry_run=False,
+        actor=actor,
+    )
+    path = kept.rename(_stored_file(var_dir, job.public_id, kind))
+    _start(run_import_job(db, job.public_id, path, kind, checked.channel_code, False, actor))
+    return job.public_id
+
+
+def _stored_file(var_dir: Path, public_id: str, kind: ImportKind) -> Path:
+    folder = var_dir / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{public_id}.{kind.value}"
+
+
+def _start(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.create_task(work)
     _running.add(task)
     task.add_done_callback(_running.discard)
-    return job.public_id
 
 
 async def run_import_job(
@@ -74,8 +104,9 @@ async def run_import_job(
         )
     else:
         await db.write(import_jobs.update_job, public_id=public_id, **report_fields(report))
-    finally:
-        path.unlink(missing_ok=True)
+        if dry_run:
+            return  # kept so the merchant can import the file the dry run checked
+    path.unlink(missing_ok=True)
 
 
 def report_fields(report: ImportReport) -> dict[str, Any]:
