@@ -223,7 +223,7 @@ def _preview_of(parsed: ParsedOrder, already: bool) -> dict[str, Any]:
         "customer": intake["customer"]["name"],
         "city": intake["shipping_address"]["city"],
         "lines": len(intake["lines"]),
-        "items": sum(line["quantity"] for line in intake["lines"]),
+        "item_count": sum(line["quantity"] for line in intake["lines"]),
         "payment_method": intake["payment_method"],
         "already_imported": already,
     }
