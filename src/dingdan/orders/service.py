@@ -43,11 +43,11 @@ async def insert_order(
 ) -> int | None:
     """Insert an order and its lines; None when its number, external id or idempotency key
     already exists (the caller rolls back and answers with the existing order)."""
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    order_id = await session.scalar(ins(ORDERS).values(order).on_conflict_do_nothing().returning(ORDERS.c.id))
+    statement = _INSERT_ORDER[session.get_bind().dialect.name]
+    order_id = await session.scalar(statement, order)
     if order_id is None:
         return None
-    await session.execute(insert(LINES).values([{**ln, "order_id": order_id} for ln in lines]))
+    await session.execute(_INSERT_LINE, [{**ln, "order_id": order_id} for ln in lines])
     return order_id
 
 
