@@ -123,7 +123,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=None,
+        access_log=False,
         proxy_headers=False,
     )
 

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     run_relay: bool = True
     broker_url: str = ""
+    configure_logging: bool = True
+    log_json: bool = True
+    log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:
         if self.database_url:
