@@ -183,3 +183,7 @@ dingdan 訂單 is serving on {base}
 demo staff logins (password {DEMO_PASSWORD}):
   {", ".join(email for email, _ in DEMO_STAFF)}
 """)
+
+
+if __name__ == "__main__":
+    app()
