@@ -14,7 +14,7 @@ from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import problems
-from dingdan.web.api import auth, channels, health, inventory, orders, products
+from dingdan.web.api import aftersales, auth, channels, health, inventory, notifications, orders, products
 from dingdan.web.limits import BodySizeLimit
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -60,7 +60,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.relay = relay
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels):
+    for module in (health, auth, products, inventory, orders, channels, aftersales, notifications):
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/api/v1/aftersales/": settings.photo_max_bytes + 64 * 1024},
+    )
     return app

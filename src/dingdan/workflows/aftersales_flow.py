@@ -168,23 +168,24 @@ async def dispose_items(
         session, number=number, to=S.INSPECTED, actor=actor, reason=disposition.value,
         disposition=disposition.value, warehouse_code=warehouse or inventory.DEFAULT_WAREHOUSE,
     )  # fmt: skip
-    for line in request.lines:
-        await _adjust(session, request, line, +1, "退貨入庫")
+    view = aftersales.request_view(request)  # stock adjustments expire the session's objects
+    for line in view["lines"]:
+        await _adjust(session, view, line, +1, "退貨入庫")
         if disposition is rules.Disposition.WRITE_OFF:
-            await _adjust(session, request, line, -1, "退貨報廢")
-    return aftersales.request_view(request)
+            await _adjust(session, view, line, -1, "退貨報廢")
+    return view
 
 
 async def _adjust(
-    session: AsyncSession, request: AftersalesRequest, line: Mapping[Any, Any], sign: int, label: str
+    session: AsyncSession, request: Mapping[str, Any], line: Mapping[Any, Any], sign: int, label: str
 ) -> None:
     await inventory.adjust(
         session,
         sku=line["sku"],
         delta=sign * int(line["quantity"]),
-        reason=f"{label} {request.number} ({request.order_number})",
-        actor=f"aftersales:{request.number}",
-        warehouse_code=request.warehouse_code,
+        reason=f"{label} {request['number']} ({request['order_number']})",
+        actor=f"aftersales:{request['number']}",
+        warehouse_code=request["warehouse"],
     )
 
 
