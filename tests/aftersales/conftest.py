@@ -38,7 +38,10 @@ async def move(db: Database, number: str, *steps: OrderStatus) -> None:
 async def delivered_order(client: Any, db: Database, login: Any, *lines: tuple[str, int]) -> dict[str, Any]:
     """A web cash-on-delivery order (confirmed at once), shipped and delivered."""
     if not lines:
-        lines = ((await make_sku(db, stock=10, price="400")), 2), ((await make_sku(db, stock=5, price="250")), 1)
+        lines = (
+            ((await make_sku(db, stock=10, price="400")), 2),
+            ((await make_sku(db, stock=5, price="250")), 1),
+        )
     response = await client.post("/api/v1/orders", json=order_body(*lines), headers=await login("clerk"))
     assert response.status_code == 201, response.text
     order = response.json()

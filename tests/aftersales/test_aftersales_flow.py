@@ -25,7 +25,9 @@ async def ask(db, number, *lines, kind=RequestKind.RETURN_REFUND, customer=OWNER
     )  # fmt: skip
 
 
-async def test_return_goes_from_request_to_refund_and_restocks_the_chosen_warehouse(client, db, login, frozen):
+async def test_return_goes_from_request_to_refund_and_restocks_the_chosen_warehouse(
+    client, db, login, frozen
+):
     order = await delivered_order(client, db, login)
     sku = order["lines"][0]["sku"]
     await db.write(lambda s: inventory.create_warehouse(s, code="returns", name="退貨倉", priority=50))
@@ -68,11 +70,19 @@ async def test_write_off_leaves_stock_unchanged_but_writes_both_ledger_rows(clie
     support = await login("support")
     base = f"/api/v1/aftersales/requests/{request['number']}"
     before = await stock_of(db, sku)
-    for path, body in [("/decision", {"approve": True}), ("/received", None), ("/disposition", {"disposition": "write_off"})]:
+    for path, body in [
+        ("/decision", {"approve": True}),
+        ("/received", None),
+        ("/disposition", {"disposition": "write_off"}),
+    ]:
         assert (await client.post(base + path, json=body, headers=support)).status_code == 200
     assert await stock_of(db, sku) == before
     async with db.read() as session:
-        rows = (await session.execute(select(Movement).where(Movement.reason.contains(request["number"])))).scalars().all()
+        rows = (
+            (await session.execute(select(Movement).where(Movement.reason.contains(request["number"]))))
+            .scalars()
+            .all()
+        )
     assert sorted(m.delta_on_hand for m in rows) == [-1, 1]
 
 
@@ -127,7 +137,13 @@ async def test_support_and_owner_work_the_queue_other_roles_may_not(client, db, 
     order = await delivered_order(client, db, login)
     request = await ask(db, order["number"], (1, 1))
     url = f"/api/v1/aftersales/requests/{request['number']}"
-    for role, status in [("support", 200), ("owner", 200), ("clerk", 403), ("warehouse", 403), ("analyst", 403)]:
+    for role, status in [
+        ("support", 200),
+        ("owner", 200),
+        ("clerk", 403),
+        ("warehouse", 403),
+        ("analyst", 403),
+    ]:
         assert (await client.get(url, headers=await login(role))).status_code == status, role
     assert (await client.get(url)).status_code == 401
 

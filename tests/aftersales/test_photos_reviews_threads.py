@@ -106,7 +106,7 @@ async def test_a_photo_is_served_with_safe_headers_to_staff_only(client, db, log
     support = await login("support")
     upload = await client.post(
         f"/api/v1/aftersales/requests/{number}/photos",
-        files={"photo": ("../../evil\".html", jpeg_with_gps(), "text/html")},
+        files={"photo": ('../../evil".html', jpeg_with_gps(), "text/html")},
         headers=support,
     )
     assert upload.status_code == 201, upload.text
@@ -131,7 +131,9 @@ async def test_reviews_with_photos_once_completed_and_moderated_with_a_reason(cl
     await move(db, number, OrderStatus.COMPLETED)
     with pytest.raises(OrderNotFound):
         await db.write(post_review, order_number=number, customer=STRANGER, line_no=1, stars=1, text="爛")
-    review = await db.write(post_review, order_number=number, customer=OWNER, line_no=1, stars=5, text="很好用")
+    review = await db.write(
+        post_review, order_number=number, customer=OWNER, line_no=1, stars=5, text="很好用"
+    )
     photo = await db.write(add_review_photo, review_id=review["id"], customer=OWNER, data=jpeg_with_gps())
     token = photo["url"].rsplit("/", 1)[1]
     async with db.read() as session:
@@ -146,7 +148,9 @@ async def test_reviews_with_photos_once_completed_and_moderated_with_a_reason(cl
     hidden = await client.post(url, json={"hidden": True, "reason": "含個人電話"}, headers=support)
     assert hidden.json()["hidden"] and hidden.json()["hidden_reason"] == "含個人電話"
     assert hidden.json()["photos"] == [photo["url"]]
-    assert (await client.post(url, json={"hidden": True, "reason": "x"}, headers=await login("clerk"))).status_code == 403
+    assert (
+        await client.post(url, json={"hidden": True, "reason": "x"}, headers=await login("clerk"))
+    ).status_code == 403
 
 
 async def test_thread_messages_are_answered_by_support_and_land_in_the_timeline(client, db, login):
@@ -156,13 +160,28 @@ async def test_thread_messages_are_answered_by_support_and_land_in_the_timeline(
     with pytest.raises(OrderNotFound):
         await db.write(post_customer_message, order_number=number, customer=STRANGER, body="hi")
     support = await login("support")
-    waiting = (await client.get("/api/v1/aftersales/threads?status=waiting_for_staff", headers=support)).json()
+    waiting = (
+        await client.get("/api/v1/aftersales/threads?status=waiting_for_staff", headers=support)
+    ).json()
     assert [t["order_number"] for t in waiting["items"]] == [number]
-    reply = await client.post(f"/api/v1/aftersales/threads/{number}/messages", json={"body": "可以的"}, headers=support)
+    reply = await client.post(
+        f"/api/v1/aftersales/threads/{number}/messages", json={"body": "可以的"}, headers=support
+    )
     assert reply.status_code == 201
-    assert (await client.post(f"/api/v1/aftersales/threads/{number}/messages", json={"body": "x"}, headers=await login("warehouse"))).status_code == 403
+    assert (
+        await client.post(
+            f"/api/v1/aftersales/threads/{number}/messages",
+            json={"body": "x"},
+            headers=await login("warehouse"),
+        )
+    ).status_code == 403
     async with db.read() as session:
         seen = await customer_messages(session, order_number=number, customer=OWNER)
-        timeline = [e for e in await events.list_for(session, "order", number) if e.topic == "order.message_posted"]
-    assert [(m["author_kind"], m["body"]) for m in seen] == [("customer", "請問可以開統編嗎?"), ("staff", "可以的")]
+        timeline = [
+            e for e in await events.list_for(session, "order", number) if e.topic == "order.message_posted"
+        ]
+    assert [(m["author_kind"], m["body"]) for m in seen] == [
+        ("customer", "請問可以開統編嗎?"),
+        ("staff", "可以的"),
+    ]
     assert [e.payload["author_kind"] for e in timeline] == ["customer", "staff"]

@@ -31,7 +31,12 @@ def test_nothing_beyond_what_was_bought_passes(ordered, already, asked):
         assert (line not in refused) == fits
 
 
-@given(kind=st.sampled_from(list(RequestKind)), total=money, refunded=money, prices=st.lists(st.tuples(money, st.integers(1, 5)), max_size=4))
+@given(
+    kind=st.sampled_from(list(RequestKind)),
+    total=money,
+    refunded=money,
+    prices=st.lists(st.tuples(money, st.integers(1, 5)), max_size=4),
+)
 def test_a_refund_never_exceeds_what_is_left_of_the_order(kind, total, refunded, prices):
     amount = refund_amount(kind, lines=prices, order_total=total, already_refunded=refunded)
     assert Decimal(0) <= amount <= max(total - refunded, Decimal(0))

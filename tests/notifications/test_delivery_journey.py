@@ -54,7 +54,9 @@ def sms() -> SandboxSmsGateway:
 
 @pytest.fixture
 def outlets(smtp_server: SmtpServer, sms: SandboxSmsGateway) -> Any:
-    email = SmtpEmailSender(SmtpSettings(host=smtp_server.host, port=smtp_server.port, sender="好物商店 <shop@haowu.example>"))
+    email = SmtpEmailSender(
+        SmtpSettings(host=smtp_server.host, port=smtp_server.port, sender="好物商店 <shop@haowu.example>")
+    )
     use_outlets(Outlets(email=email, sms=sms, sms_provider="sandbox"))
     yield
     use_outlets(None)
@@ -68,12 +70,17 @@ def to_customer(server: SmtpServer) -> list[Any]:
 
 
 def subjects(server: SmtpServer) -> list[str]:
-    return [str(message_from_bytes(e.original_content or e.content, policy=default_policy)["Subject"]) for e in to_customer(server)]
+    return [
+        str(message_from_bytes(e.original_content or e.content, policy=default_policy)["Subject"])
+        for e in to_customer(server)
+    ]
 
 
 async def record(db, number: str, topic: str, **payload: Any) -> None:
     async def write(session: Any) -> None:
-        events.record(session, events.Event(topic, "shipment", "SIM0001", {"order_number": number, **payload}))
+        events.record(
+            session, events.Event(topic, "shipment", "SIM0001", {"order_number": number, **payload})
+        )
 
     await db.write(write)
 
@@ -88,7 +95,9 @@ async def advance(db, number: str, to: OrderStatus, **payload: Any) -> None:
 
 async def journey(client, db, login) -> str:
     sku = await make_sku(db, stock=5, price="1200")
-    order = (await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=await login("clerk"))).json()
+    order = (
+        await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=await login("clerk"))
+    ).json()
     number = order["number"]
     await advance(db, number, OrderStatus.SHIPPED)
     await record(db, number, "shipping.out_for_delivery", carrier="sim", tracking_number="SIM0001")
@@ -96,7 +105,9 @@ async def journey(client, db, login) -> str:
     return number
 
 
-async def test_each_status_change_sends_one_sms_and_one_email(client, db, login, smtp_server, sms, outlets, frozen):
+async def test_each_status_change_sends_one_sms_and_one_email(
+    client, db, login, smtp_server, sms, outlets, frozen
+):
     number = await journey(client, db, login)
     await client.app.state.relay.drain()
     assert await send_due_notifications(db) == 8 + 1  # and the new-order alert to the clerk
@@ -111,7 +122,9 @@ async def test_each_status_change_sends_one_sms_and_one_email(client, db, login,
     await client.app.state.relay.drain()
     assert await send_due_notifications(db) == 0
     assert (len(sms.messages), len(to_customer(smtp_server))) == (4, 4)
-    log = (await client.get(f"/api/v1/notifications/deliveries?order={number}", headers=await login("support"))).json()
+    log = (
+        await client.get(f"/api/v1/notifications/deliveries?order={number}", headers=await login("support"))
+    ).json()
     customer_log = [d for d in log["items"] if d["recipient"] in {CUSTOMER, PHONE}]
     assert {(d["channel"], d["status"]) for d in customer_log} == {("sms", "sent"), ("email", "sent")}
     assert len(customer_log) == 8
@@ -120,7 +133,9 @@ async def test_each_status_change_sends_one_sms_and_one_email(client, db, login,
 async def test_a_sender_killed_between_claim_and_mark_sent_sends_once_after_restart(
     client, db, login, smtp_server, sms, frozen
 ):
-    email = SmtpEmailSender(SmtpSettings(host=smtp_server.host, port=smtp_server.port, sender="shop@haowu.example"))
+    email = SmtpEmailSender(
+        SmtpSettings(host=smtp_server.host, port=smtp_server.port, sender="shop@haowu.example")
+    )
     gated = GatedSms(sms)
     use_outlets(Outlets(email=email, sms=gated, sms_provider="sandbox"))
     try:
@@ -144,27 +159,40 @@ async def test_a_sender_killed_between_claim_and_mark_sent_sends_once_after_rest
     assert all(number in s for s in subjects(smtp_server))
 
 
-async def test_a_failed_sms_is_retried_with_back_off_and_logged(client, db, login, smtp_server, sms, outlets, frozen):
+async def test_a_failed_sms_is_retried_with_back_off_and_logged(
+    client, db, login, smtp_server, sms, outlets, frozen
+):
     sku = await make_sku(db)
     await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=await login("clerk"))
     await client.app.state.relay.drain()
     sms.fail_next(1)
     assert await send_due_notifications(db) == 2  # the e-mails went (customer, clerk), the SMS failed
     support = await login("support")
-    failed = (await client.get("/api/v1/notifications/deliveries?channel=sms", headers=support)).json()["items"][0]
+    failed = (await client.get("/api/v1/notifications/deliveries?channel=sms", headers=support)).json()[
+        "items"
+    ][0]
     assert (failed["status"], failed["attempts"]) == ("pending", 1)
     assert "sandbox" in failed["last_error"]
     assert await send_due_notifications(db) == 0  # not due yet
     frozen.advance(seconds=40)
     assert await send_due_notifications(db) == 1
-    inbox = (await client.get(f"/api/v1/notifications/sandbox/sms?to=%2B886912345678", headers=support)).json()
+    inbox = (
+        await client.get("/api/v1/notifications/sandbox/sms?to=%2B886912345678", headers=support)
+    ).json()
     assert len(inbox["items"]) == 1 and inbox["items"][0]["attempts"] == 2
 
 
 async def test_customer_choice_turns_a_channel_off(client, db, login, smtp_server, sms, outlets, frozen):
     from dingdan.notifications import preferences
 
-    await db.write(preferences.set_customer_choice, customer_id=None, phone="0912345678", email=True, sms=False, locale="en")
+    await db.write(
+        preferences.set_customer_choice,
+        customer_id=None,
+        phone="0912345678",
+        email=True,
+        sms=False,
+        locale="en",
+    )
     sku = await make_sku(db)
     await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=await login("clerk"))
     await client.app.state.relay.drain()
@@ -173,11 +201,15 @@ async def test_customer_choice_turns_a_channel_off(client, db, login, smtp_serve
     assert subjects(smtp_server)[0].startswith("[dingdan")
 
 
-async def test_staff_alerts_arrive_at_once_or_in_a_daily_digest(client, db, login, smtp_server, sms, outlets, frozen):
+async def test_staff_alerts_arrive_at_once_or_in_a_daily_digest(
+    client, db, login, smtp_server, sms, outlets, frozen
+):
     from dingdan.notifications.digest import send_staff_digests
 
     clerk, owner = await login("clerk"), await login("owner")
-    put = await client.put("/api/v1/notifications/alerts/preference", json={"email_mode": "digest"}, headers=owner)
+    put = await client.put(
+        "/api/v1/notifications/alerts/preference", json={"email_mode": "digest"}, headers=owner
+    )
     assert put.status_code == 200
     sku = await make_sku(db)
     body = order_body((sku, 1), channel="manual")  # manual orders wait for review
