@@ -17,7 +17,7 @@ from dingdan.platform.jobs import Jobs
 from dingdan.platform.leader import leadership
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import pages, problems
-from dingdan.web.api import auth, channels, health, inventory, orders, products
+from dingdan.web.api import aftersales, auth, channels, health, inventory, notifications, orders, products
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.web.observability import Observe
@@ -81,10 +81,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.relay = relay
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels):
+    for module in (health, auth, products, inventory, orders, channels, aftersales, notifications):
         app.include_router(module.router)
     pages.install(app)
     app.add_middleware(CsrfCookie)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/api/v1/aftersales/": settings.photo_max_bytes + 64 * 1024},
+    )
     app.add_middleware(Observe)
     return app
