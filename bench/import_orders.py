@@ -22,14 +22,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from dingdan.catalog.schemas import ProductIn  # noqa: E402
-from dingdan.channels import service as channels  # noqa: E402
-from dingdan.channels.import_template import COLUMNS  # noqa: E402
-from dingdan.inventory import service as inventory  # noqa: E402
-from dingdan.platform.db import Database  # noqa: E402
-from dingdan.tables import metadata  # noqa: E402
-from dingdan.workflows.import_orders import import_orders  # noqa: E402
-from dingdan.workflows.manage_catalog import create_product  # noqa: E402
+from dingdan.catalog.schemas import ProductIn
+from dingdan.channels import service as channels
+from dingdan.channels.import_template import COLUMNS
+from dingdan.inventory import service as inventory
+from dingdan.platform.db import Database
+from dingdan.tables import metadata
+from dingdan.workflows.import_orders import import_orders
+from dingdan.workflows.manage_catalog import create_product
 
 SKUS = 200
 
@@ -92,7 +92,9 @@ async def main(rows: int, url: str | None) -> None:
     print(f"{rows} rows, {path.stat().st_size / 1e6:.1f} MB, database {db.dialect}")
     for label, dry_run in (("dry run", True), ("import", False), ("re-import", False)):
         started = time.perf_counter()
-        report = await import_orders(db, lambda: str(path), "csv", channel="bulk", dry_run=dry_run, actor="bench")
+        report = await import_orders(
+            db, lambda: str(path), "csv", channel="bulk", dry_run=dry_run, actor="bench"
+        )
         seconds = time.perf_counter() - started
         print(
             f"{label:9}: {seconds:7.1f} s  {rows / seconds:8.0f} rows/s  "

@@ -27,9 +27,7 @@ def shopify_order(shopify_raw_body: bytes) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def import_rows() -> SimpleNamespace:
     """Builders for import rows and for the intake each good order must become."""
-    return SimpleNamespace(
-        order_rows=order_rows, expected_intake=expected_intake, header_label=header_label
-    )
+    return SimpleNamespace(order_rows=order_rows, expected_intake=expected_intake, header_label=header_label)
 
 
 def order_rows(ref: str, line_count: int = 1, **order_values: str) -> list[dict[str, str]]:

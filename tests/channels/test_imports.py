@@ -73,15 +73,11 @@ def test_10000_rows_with_a_few_bad_ones(
         line_count = int(order.order_ref[1:]) % 4 + 1
         assert order.intake == import_rows.expected_intake(order.order_ref, line_count)
     row_errors = {
-        (error.row, error.field, error.code)
-        for error in errors
-        if error.code != "order_not_imported"
+        (error.row, error.field, error.code) for error in errors if error.code != "order_not_imported"
     }
     assert row_errors == expected_errors
     for error in errors:
-        assert error.column == (
-            "" if error.field == "" else import_rows.header_label(error.field, language)
-        )
+        assert error.column == ("" if error.field == "" else import_rows.header_label(error.field, language))
     rejected_rows = {error.row for error in errors}
     rows_of_rejected = {i + 2 for i, row in enumerate(rows) if row["order_ref"] in rejected_refs}
     assert rejected_rows == rows_of_rejected, "every row of a rejected order is reported"
@@ -127,9 +123,7 @@ def test_rows_of_one_order_must_be_together(import_rows: SimpleNamespace) -> Non
 def test_optional_columns_may_be_left_out(import_rows: SimpleNamespace) -> None:
     needed = ["order_ref", "customer_name", "recipient", "recipient_phone", "county",
               "address_line1", "sku", "quantity", "payment_method"]  # fmt: skip
-    csv_text = (
-        ",".join(needed) + "\r\n" + "E1,買家,收件者,0912000000,高雄市,範例街1號,S1,3,online\r\n"
-    )
+    csv_text = ",".join(needed) + "\r\n" + "E1,買家,收件者,0912000000,高雄市,範例街1號,S1,3,online\r\n"
     [order] = read_all(csv_text.encode(), "csv")
     assert isinstance(order, ParsedOrder)
     assert order.intake == {
@@ -272,9 +266,7 @@ def test_lines_per_order_cap(import_rows: SimpleNamespace) -> None:
     data = write_rows("csv", import_rows.order_rows("P1", 4))
     orders, errors = split(read_all(data, "csv", limits=ImportLimits(max_lines_per_order=3)))
     assert orders == []
-    assert [(e.row, e.code) for e in errors if e.code != "order_not_imported"] == [
-        (5, "too_many_lines")
-    ]
+    assert [(e.row, e.code) for e in errors if e.code != "order_not_imported"] == [(5, "too_many_lines")]
 
 
 def test_reading_is_lazy(import_rows: SimpleNamespace) -> None:

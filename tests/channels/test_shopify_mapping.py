@@ -170,9 +170,7 @@ def test_order_without_shipping_address_keeps_the_keys(shopify_order: dict[str, 
         (lambda o: o.update(total_discounts={"amount": "5"}), "total_discounts"),
     ],
 )
-def test_unusable_payload_names_the_field(
-    shopify_order: dict[str, Any], change: Any, field: str
-) -> None:
+def test_unusable_payload_names_the_field(shopify_order: dict[str, Any], change: Any, field: str) -> None:
     order = copy.deepcopy(shopify_order)
     change(order)
     with pytest.raises(MarketplacePayloadError) as raised:

@@ -74,9 +74,7 @@ def test_rotation_accepts_old_and_new_secret(shopify_raw_body: bytes) -> None:
     for secret in (SECRET, OLD_SECRET):
         header = reference_signature(shopify_raw_body, secret)
         assert verify_signature(shopify_raw_body, header, [SECRET, OLD_SECRET])
-    assert not verify_signature(
-        shopify_raw_body, reference_signature(shopify_raw_body, OLD_SECRET), [SECRET]
-    )
+    assert not verify_signature(shopify_raw_body, reference_signature(shopify_raw_body, OLD_SECRET), [SECRET])
 
 
 def test_no_configured_secret_accepts_nothing(shopify_raw_body: bytes) -> None:

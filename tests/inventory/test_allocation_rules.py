@@ -43,7 +43,9 @@ def test_low_stock_is_raised_only_when_crossing():
 
 levels_strategy = st.lists(
     st.tuples(st.integers(1, 4), st.integers(0, 20), st.integers(0, 20), st.integers(0, 3)),
-    min_size=0, max_size=4, unique_by=lambda t: t[0],
+    min_size=0,
+    max_size=4,
+    unique_by=lambda t: t[0],
 )
 
 

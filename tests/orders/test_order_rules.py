@@ -45,13 +45,28 @@ def test_taiwan_phone_numbers():
 
 
 def test_address_check_names_the_field():
-    address = {"country": "TW", "city": "台北市", "district": "大安區", "postal_code": "106",
-               "line1": "x", "phone": "0912345678"}
+    address = {
+        "country": "TW",
+        "city": "台北市",
+        "district": "大安區",
+        "postal_code": "106",
+        "line1": "x",
+        "phone": "0912345678",
+    }
     assert rules.address_issues(address) == []
     wrong = {**address, "postal_code": "320"}
-    assert rules.address_issues(wrong) == [rules.issue("address_postal_code_mismatch", "/shipping_address/postal_code")]
-    abroad = {**address, "country": "JP", "city": "Tokyo", "district": "Shibuya", "postal_code": "150-0002",
-              "line1": "1-2-3 Jingumae", "phone": "+81312345678"}
+    assert rules.address_issues(wrong) == [
+        rules.issue("address_postal_code_mismatch", "/shipping_address/postal_code")
+    ]
+    abroad = {
+        **address,
+        "country": "JP",
+        "city": "Tokyo",
+        "district": "Shibuya",
+        "postal_code": "150-0002",
+        "line1": "1-2-3 Jingumae",
+        "phone": "+81312345678",
+    }
     assert rules.address_issues(abroad) == []
 
 
@@ -61,7 +76,19 @@ def test_line_fingerprint_ignores_line_order():
 
 
 def test_initial_status():
-    assert rules.initial_status(needs_payment=True, has_issues=False, auto_confirm=True) is OrderStatus.PENDING_PAYMENT
-    assert rules.initial_status(needs_payment=False, has_issues=True, auto_confirm=True) is OrderStatus.PENDING_REVIEW
-    assert rules.initial_status(needs_payment=False, has_issues=False, auto_confirm=False) is OrderStatus.PENDING_REVIEW
-    assert rules.initial_status(needs_payment=False, has_issues=False, auto_confirm=True) is OrderStatus.CONFIRMED
+    assert (
+        rules.initial_status(needs_payment=True, has_issues=False, auto_confirm=True)
+        is OrderStatus.PENDING_PAYMENT
+    )
+    assert (
+        rules.initial_status(needs_payment=False, has_issues=True, auto_confirm=True)
+        is OrderStatus.PENDING_REVIEW
+    )
+    assert (
+        rules.initial_status(needs_payment=False, has_issues=False, auto_confirm=False)
+        is OrderStatus.PENDING_REVIEW
+    )
+    assert (
+        rules.initial_status(needs_payment=False, has_issues=False, auto_confirm=True)
+        is OrderStatus.CONFIRMED
+    )

@@ -10,10 +10,17 @@ import pytest
 from dingdan.orders.states import TAB_OF, TRANSITIONS, OrderStatus, Tab, can_transition, statuses_in_tab
 
 ALLOWED = {
-    ("pending_payment", "pending_review"), ("pending_payment", "confirmed"), ("pending_payment", "cancelled"),
-    ("pending_review", "confirmed"), ("pending_review", "cancelled"),
-    ("confirmed", "pending_review"), ("confirmed", "partially_shipped"), ("confirmed", "shipped"),
-    ("confirmed", "cancelled"), ("partially_shipped", "shipped"), ("shipped", "delivered"),
+    ("pending_payment", "pending_review"),
+    ("pending_payment", "confirmed"),
+    ("pending_payment", "cancelled"),
+    ("pending_review", "confirmed"),
+    ("pending_review", "cancelled"),
+    ("confirmed", "pending_review"),
+    ("confirmed", "partially_shipped"),
+    ("confirmed", "shipped"),
+    ("confirmed", "cancelled"),
+    ("partially_shipped", "shipped"),
+    ("shipped", "delivered"),
     ("delivered", "completed"),
 }
 

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("filename", sa.String(length=200), nullable=False),
         sa.Column("dry_run", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("phase", sa.String(length=16), nullable=False),
         sa.Column("orders_total", sa.Integer(), nullable=False),
         sa.Column("orders_done", sa.Integer(), nullable=False),
         sa.Column("imported", sa.Integer(), nullable=False),
