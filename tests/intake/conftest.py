@@ -23,7 +23,9 @@ def shopify_body() -> bytes:
     return SHOPIFY_SAMPLE.read_bytes()
 
 
-def shopify_headers(body: bytes, *, secret: str = SECRET, webhook_id: str | None = None, **extra: str) -> dict[str, str]:
+def shopify_headers(
+    body: bytes, *, secret: str = SECRET, webhook_id: str | None = None, **extra: str
+) -> dict[str, str]:
     headers = {
         "Content-Type": "application/json",
         "X-Shopify-Topic": "orders/create",

@@ -10,7 +10,9 @@ from factories.shop import make_sku, order_body
 
 
 async def new_key(client, headers, channel: str = "web") -> dict:
-    answer = await client.post(f"/api/v1/channels/{channel}/api-keys", json={"name": "storefront"}, headers=headers)
+    answer = await client.post(
+        f"/api/v1/channels/{channel}/api-keys", json={"name": "storefront"}, headers=headers
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -20,7 +22,9 @@ async def test_a_channel_takes_its_types_defaults(client, login):
     market = await client.post(
         "/api/v1/channels", json={"code": "shopee", "name": "蝦皮", "type": "marketplace"}, headers=owner
     )
-    site = await client.post("/api/v1/channels", json={"code": "shop2", "name": "站", "type": "website"}, headers=owner)
+    site = await client.post(
+        "/api/v1/channels", json={"code": "shop2", "name": "站", "type": "website"}, headers=owner
+    )
     assert (market.json()["stock_policy"], market.json()["orders_arrive_paid"]) == ("backorder", True)
     assert (site.json()["stock_policy"], site.json()["orders_arrive_paid"]) == ("reject", False)
     changed = await client.patch(
@@ -58,7 +62,11 @@ async def test_a_key_places_orders_on_its_own_channel_only(client, db, login):
 async def test_a_key_may_not_do_staff_things(client, login):
     key = (await new_key(client, await login("owner")))["key"]
     as_channel = {"Authorization": f"Bearer {key}"}
-    for method, path in (("GET", "/api/v1/orders"), ("GET", "/api/v1/channels"), ("GET", "/api/v1/imports/x")):
+    for method, path in (
+        ("GET", "/api/v1/orders"),
+        ("GET", "/api/v1/channels"),
+        ("GET", "/api/v1/imports/x"),
+    ):
         answer = await client.request(method, path, headers=as_channel)
         assert answer.status_code == 403, (path, answer.text)
 
@@ -82,7 +90,9 @@ async def test_two_keys_of_one_channel_share_the_idempotency_scope(client, db, l
     body = order_body((sku, 1))
     answers = [
         await client.post(
-            "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "cart-77"}
+            "/api/v1/orders",
+            json=body,
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "cart-77"},
         )
         for key in (first, second)
     ]
@@ -93,4 +103,6 @@ async def test_two_keys_of_one_channel_share_the_idempotency_scope(client, db, l
 async def test_only_the_owner_manages_channels(client, login):
     clerk = await login("clerk")
     assert (await client.post("/api/v1/channels/web/api-keys", headers=clerk)).status_code == 403
-    assert (await client.patch("/api/v1/channels/web", json={"auto_confirm": True}, headers=clerk)).status_code == 403
+    assert (
+        await client.patch("/api/v1/channels/web", json={"auto_confirm": True}, headers=clerk)
+    ).status_code == 403

@@ -70,11 +70,16 @@ async def test_upload_dry_run_then_import_and_poll_the_job(client, db, login):
     await make_sku(db, sku="CLI-1", stock=10)
     clerk = await login("clerk")
     upload = {"file": ("orders.csv", sample_file(), "text/csv")}
-    started = await client.post("/api/v1/imports", files=upload, data={"channel": "manual", "dry_run": "true"}, headers=clerk)
+    started = await client.post(
+        "/api/v1/imports", files=upload, data={"channel": "manual", "dry_run": "true"}, headers=clerk
+    )
     assert started.status_code == 202, started.text
     job = await poll(client, started.headers["location"], clerk)
     assert (job["orders_total"], job["imported"], job["rows_rejected"]) == (1, 0, 3)
-    assert {(e["row"], e["column"], e["code"]) for e in job["errors"]} >= {(4, "商品編號", "unknown_sku"), (5, "數量", "not_positive")}
+    assert {(e["row"], e["column"], e["code"]) for e in job["errors"]} >= {
+        (4, "商品編號", "unknown_sku"),
+        (5, "數量", "not_positive"),
+    }
     assert await count_orders(db) == 0
     started = await client.post("/api/v1/imports", files=upload, data={"channel": "manual"}, headers=clerk)
     job = await poll(client, started.headers["location"], clerk)
@@ -87,7 +92,9 @@ async def test_an_upload_over_its_cap_is_refused_before_parsing(db, login):
     app = create_app(get_settings().model_copy(update={"max_import_bytes": 2_000}), db=db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         big = {"file": ("orders.csv", b"x" * 5_000, "text/csv")}
-        answer = await client.post("/api/v1/imports", files=big, data={"channel": "manual"}, headers=await login("owner"))
+        answer = await client.post(
+            "/api/v1/imports", files=big, data={"channel": "manual"}, headers=await login("owner")
+        )
     assert answer.status_code == 413
 
 

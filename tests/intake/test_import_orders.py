@@ -64,7 +64,9 @@ async def test_10000_rows_with_a_few_bad_ones(db):
     assert seen[-1] == ("placing", 995, 995)
     assert await stock_of(db, SKUS[0]) == (100_000, 995, 99_005)
 
-    again = await import_orders(db, lambda: io.BytesIO(data), "csv", channel="bulk", dry_run=False, actor="test")
+    again = await import_orders(
+        db, lambda: io.BytesIO(data), "csv", channel="bulk", dry_run=False, actor="test"
+    )
     assert (again.imported, again.already_present) == (0, 995)
     assert await count(db) == 995
 
@@ -97,7 +99,9 @@ async def test_an_interrupted_import_finishes_without_duplicates(db):
             progress=stop_after_first_batch, batch_size=10,
         )  # fmt: skip
     assert await count(db) == 10
-    rerun = await import_orders(db, lambda: io.BytesIO(data), "csv", channel="manual", dry_run=False, actor="test")
+    rerun = await import_orders(
+        db, lambda: io.BytesIO(data), "csv", channel="manual", dry_run=False, actor="test"
+    )
     assert (rerun.imported, rerun.already_present) == (20, 10)
     assert await count(db) == 30
 

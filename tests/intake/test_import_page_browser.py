@@ -26,7 +26,10 @@ async def test_preview_and_import_a_file(live_server, browser, viewport, login, 
     await page.click("button[type=submit]")
     await page.wait_for_url(f"{live_server}/console/import")
     assert await page.locator("h1").inner_text() == "匯入訂單"
-    assert await page.get_by_role("link", name="下載範本（CSV）").get_attribute("href") == "/console/import/template.csv"
+    assert (
+        await page.get_by_role("link", name="下載範本（CSV）").get_attribute("href")
+        == "/console/import/template.csv"
+    )
 
     await page.select_option("select[name=channel]", "manual")
     await page.set_input_files("input[name=file]", str(path))

@@ -21,7 +21,8 @@ async def sign_in(client, login, role: str = "owner") -> str:
     await login(role)
     token = await csrf_of(client, "/console/login")
     answer = await client.post(
-        "/console/login", data={"email": f"{role}@shop.test", "password": "correct horse", "csrf_token": token}
+        "/console/login",
+        data={"email": f"{role}@shop.test", "password": "correct horse", "csrf_token": token},
     )
     assert answer.status_code == 303
     return token
@@ -32,10 +33,13 @@ async def test_channels_page_creates_a_channel_and_shows_a_key_once(client, logi
     page = await client.get("/console/channels")
     assert page.status_code == 200 and "銷售通路" in page.text and "官方網站" in page.text
     created = await client.post(
-        "/console/channels", data={"code": "shopee", "name": "蝦皮", "type": "marketplace", "csrf_token": token}
+        "/console/channels",
+        data={"code": "shopee", "name": "蝦皮", "type": "marketplace", "csrf_token": token},
     )
     assert created.status_code == 303
-    with_key = await client.post("/console/channels/shopee/api-keys", data={"name": "ERP", "csrf_token": token})
+    with_key = await client.post(
+        "/console/channels/shopee/api-keys", data={"name": "ERP", "csrf_token": token}
+    )
     key = re.search(r'data-testid="new-api-key">(ddk_[^<]+)<', with_key.text).group(1)
     assert with_key.headers["cache-control"] == "no-store"
     again = await client.get("/console/channels")

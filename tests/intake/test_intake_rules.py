@@ -35,7 +35,9 @@ def test_a_blank_postal_code_comes_from_the_district_and_back(district):
     shared = len(taiwan.districts_for_postal_code(district.postal_code)) > 1
     from_district = order_request_body(parsed(city=district.county, district=district.name, postal_code=None))
     assert from_district["shipping_address"]["postal_code"] == district.postal_code
-    from_code = order_request_body(parsed(city=district.county, district=None, postal_code=district.postal_code))
+    from_code = order_request_body(
+        parsed(city=district.county, district=None, postal_code=district.postal_code)
+    )
     assert from_code["shipping_address"]["district"] == (MISSING_TEXT if shared else district.name)
 
 

@@ -32,7 +32,9 @@ async def shop(db, *, stock: int = 10, secrets: list[str] | None = None) -> None
 async def test_signed_delivery_posted_three_times_at_once_creates_one_order(client, db, shopify_body):
     await shop(db)
     headers = shopify_headers(shopify_body)
-    answers = await asyncio.gather(*[client.post(URL, content=shopify_body, headers=headers) for _ in range(3)])
+    answers = await asyncio.gather(
+        *[client.post(URL, content=shopify_body, headers=headers) for _ in range(3)]
+    )
     assert sorted(a.status_code for a in answers) == [200, 200, 201]
     assert len({a.json()["order_number"] for a in answers}) == 1
     assert await count_orders(db) == 1
@@ -47,7 +49,11 @@ async def test_badly_signed_or_unsigned_deliveries_change_nothing(client, db, sh
     wrong = shopify_headers(shopify_body, secret="not-the-secret-at-all")
     unsigned = {k: v for k, v in shopify_headers(shopify_body).items() if k != "X-Shopify-Hmac-Sha256"}
     tampered = shopify_body.replace(b"Steve", b"Steff")
-    for body, headers in ((shopify_body, wrong), (shopify_body, unsigned), (tampered, shopify_headers(shopify_body))):
+    for body, headers in (
+        (shopify_body, wrong),
+        (shopify_body, unsigned),
+        (tampered, shopify_headers(shopify_body)),
+    ):
         answer = await client.post(URL, content=body, headers=headers)
         assert answer.status_code == 401
         assert answer.headers["content-type"] == "application/problem+json"
@@ -63,10 +69,14 @@ async def test_the_previous_secret_stays_valid_during_a_rotation(client, db, log
         "/api/v1/channels/shopify-tw", json={"webhook_secret": "new-secret-0123456789"}, headers=owner
     )
     assert patched.json()["webhook_secret_count"] == 2
-    old = await client.post(URL, content=shopify_body, headers=shopify_headers(shopify_body, secret="old-secret-0123456789"))
+    old = await client.post(
+        URL, content=shopify_body, headers=shopify_headers(shopify_body, secret="old-secret-0123456789")
+    )
     assert old.status_code == 201
     other = shopify_payload(id=1001)
-    new = await client.post(URL, content=other, headers=shopify_headers(other, secret="new-secret-0123456789"))
+    new = await client.post(
+        URL, content=other, headers=shopify_headers(other, secret="new-secret-0123456789")
+    )
     assert new.status_code == 201
     assert await count_orders(db) == 2
 
@@ -115,5 +125,7 @@ async def test_delivery_ids_are_kept_a_week_then_forgotten(db):
 
 
 async def test_unknown_channel_is_404(client, shopify_body):
-    answer = await client.post("/webhooks/shopify/nowhere", content=shopify_body, headers=shopify_headers(shopify_body))
+    answer = await client.post(
+        "/webhooks/shopify/nowhere", content=shopify_body, headers=shopify_headers(shopify_body)
+    )
     assert answer.status_code == 404
