@@ -14,9 +14,10 @@ from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import pages, problems
-from dingdan.web.api import auth, channels, health, inventory, orders, products
+from dingdan.web.api import auth, channels, health, inventory, order_edits, orders, products
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
+from dingdan.web.live import InProcessFeed
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
 
@@ -36,7 +37,8 @@ async def _run_every(db: Database, job: ScheduledJob) -> None:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url())
-    relay = Relay(database, build_subscribers())
+    live_feed = InProcessFeed()
+    relay = Relay(database, build_subscribers(live=live_feed.publish))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,9 +61,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.db = database
     app.state.relay = relay
+    app.state.live = live_feed
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels):
+    for module in (health, auth, products, inventory, orders, channels, order_edits):
         app.include_router(module.router)
     pages.install(app)
     app.add_middleware(CsrfCookie)

@@ -1,0 +1,23 @@
+"""Internal notes on an order: staff-only remarks kept in the order's timeline."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingdan.orders import service as orders
+from dingdan.platform.errors import InvalidInput
+
+MAX_NOTE = 1000
+
+
+class EmptyNote(InvalidInput):
+    code = "empty-note"
+    title = "The note is empty"
+
+
+async def add_note(session: AsyncSession, *, number: str, text: str, actor: str) -> None:
+    note = text.strip()
+    if not note:
+        raise EmptyNote("write something in the note", field="note")
+    await orders.get_order_row(session, number=number)
+    orders.record_timeline(session, number, "order.note_added", actor, note=note[:MAX_NOTE])
