@@ -15,9 +15,10 @@ class EmptyNote(InvalidInput):
     title = "The note is empty"
 
 
-async def add_note(session: AsyncSession, *, number: str, text: str, actor: str) -> None:
+async def add_note(session: AsyncSession, *, number: str, text: str, actor: str, kind: str = "note") -> None:
+    """`kind` says what the note is about ("note", or "price_override" for a manual price)."""
     note = text.strip()
     if not note:
         raise EmptyNote("write something in the note", field="note")
     await orders.get_order_row(session, number=number)
-    orders.record_timeline(session, number, "order.note_added", actor, note=note[:MAX_NOTE])
+    orders.record_timeline(session, number, "order.note_added", actor, note=note[:MAX_NOTE], kind=kind)
