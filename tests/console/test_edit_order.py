@@ -17,7 +17,7 @@ async def place(client, headers, *lines, **extra) -> dict:
 
 
 async def edit(client, headers, number, lines, reason="客戶來電修改"):
-    body = {"lines": [dict(zip(("sku", "quantity"), ln[:2]), **({"unit_price": ln[2]} if len(ln) > 2 else {}))
+    body = {"lines": [dict(zip(("sku", "quantity"), ln[:2], strict=True), **({"unit_price": ln[2]} if len(ln) > 2 else {}))
                       for ln in lines], "reason": reason}
     return await client.post(f"/api/v1/orders/{number}/edits", json=body, headers=headers)
 

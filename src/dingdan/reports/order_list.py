@@ -87,7 +87,7 @@ async def list_orders(
 async def count_by_tab(session: AsyncSession, *, where: OrderFilter) -> dict[str, int]:
     """How many orders each tab would show with the other filters kept."""
     stmt = select(ORDERS.c.status, func.count()).where(*where.conditions(with_tab=False))
-    per_status = dict((await session.execute(stmt.group_by(ORDERS.c.status))).all())
+    per_status: dict[str, int] = dict((await session.execute(stmt.group_by(ORDERS.c.status))).all())
     return {
         tab: sum(per_status.get(s.value, 0) for s in statuses) if statuses else sum(per_status.values())
         for tab, statuses in TABS.items()

@@ -65,7 +65,12 @@ async def correct_contact(
     issues += rules.customer_issues({"phone": customer_phone}, address["country"])
     updated = await orders.update_fields(session, order=order, values={**values, "review_issues": issues})
     orders.record_timeline(
-        session, number, "order.corrected", actor, reason=reason, changed=changed,
+        session,
+        number,
+        "order.corrected",
+        actor,
+        reason=reason,
+        changed=changed,
         issues=[i["code"] for i in issues],
     )
     lines = await orders.get_lines(session, order_ids=[order["id"]])

@@ -105,7 +105,7 @@ async def edit_order(
     return result
 
 
-def ensure_editable(order: Mapping[str, Any]) -> None:
+def ensure_editable(order: Mapping[Any, Any]) -> None:
     status = OrderStatus(order["status"])
     if status not in OPEN_STATUSES or order["fulfillment_status"] != FulfillmentStatus.UNFULFILLED.value:
         raise OrderNotEditable(
@@ -134,7 +134,7 @@ async def _lock_stock_rows(session: AsyncSession, skus: set[str]) -> None:
 
 def _new_line_rows(
     wanted: Sequence[WantedLine],
-    current: Sequence[Mapping[str, Any]],
+    current: Sequence[Mapping[Any, Any]],
     sellable: Mapping[str, catalog.SellableVariant],
     shortages: Mapping[str, int],
 ) -> list[dict[str, Any]]:
@@ -169,15 +169,17 @@ def _new_line_rows(
 
 
 def _totals(
-    order: Mapping[str, Any],
-    rows: Sequence[Mapping[str, Any]],
+    order: Mapping[Any, Any],
+    rows: Sequence[Mapping[Any, Any]],
     shipping_fee: Decimal | None,
     shortages: Mapping[str, int],
 ) -> dict[str, Any]:
     subtotal = sum((r["line_total"] for r in rows), ZERO)
     fee = order["shipping_fee"] if shipping_fee is None else shipping_fee
     if order["discount_total"] > subtotal + fee:
-        raise DiscountTooLarge("the order's discount is larger than the new lines and shipping", field="/lines")
+        raise DiscountTooLarge(
+            "the order's discount is larger than the new lines and shipping", field="/lines"
+        )
     kept = [i for i in order["review_issues"] if i["code"] not in LINE_ISSUES]
     backordered = [
         rules.issue("backordered", f"/lines/{index}/quantity", sku=r["sku"], missing=shortages[r["sku"]])
@@ -195,7 +197,7 @@ def _totals(
 
 
 def _result(
-    before: Mapping[str, Any], after: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+    before: Mapping[Any, Any], after: Mapping[Any, Any], rows: Sequence[Mapping[Any, Any]]
 ) -> EditResult:
     previous, total = Decimal(before["total"]), Decimal(after["total"])
     paid = before["payment_status"] == PaymentStatus.PAID.value
@@ -210,7 +212,7 @@ def _result(
 
 
 def _edit_payload(
-    before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]], result: EditResult
+    before: Sequence[Mapping[Any, Any]], after: Sequence[Mapping[Any, Any]], result: EditResult
 ) -> dict[str, Any]:
     currency = result.order["currency"]
     old = {ln["sku"]: ln for ln in before}

@@ -42,7 +42,16 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PageForbidden, on_forbidden)
     app.include_router(console.router)
     # Fixed paths (/console/orders/new, /bulk) before the /console/orders/{number} pages.
-    for module in (order_entry, order_list, order_bulk, order_edit, order_page, review, inventory, live_updates):
+    for module in (
+        order_entry,
+        order_list,
+        order_bulk,
+        order_edit,
+        order_page,
+        review,
+        inventory,
+        live_updates,
+    ):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -38,7 +38,9 @@ async def inventory_page(request: Request, db: DB, who: Reader) -> Response:
         warehouses = await inventory.list_warehouses(session)
     next_url = None
     if len(rows) == PAGE_SIZE:
-        next_url = "/console/inventory?" + urlencode({"q": q, "low": "1" if low else "", "after": rows[-1].sku})
+        next_url = "/console/inventory?" + urlencode(
+            {"q": q, "low": "1" if low else "", "after": rows[-1].sku}
+        )
     return render_console(
         request,
         "console/inventory.html",
@@ -69,7 +71,9 @@ async def sku_page(request: Request, sku: str, db: DB, who: Reader) -> Response:
             "history": history,
             "warehouses": warehouses,
             "sku_url": _sku_url(levels.sku),
-            "older_url": _sku_url(levels.sku, before=str(ledger[-1].id)) if len(ledger) == LEDGER_SIZE else None,
+            "older_url": _sku_url(levels.sku, before=str(ledger[-1].id))
+            if len(ledger) == LEDGER_SIZE
+            else None,
             "done": request.query_params.get("done", ""),
             "error": request.query_params.get("error", ""),
         },
@@ -86,7 +90,12 @@ async def sku_history(sku: str, db: DB, who: Reader) -> Response:
             "sku": levels.sku,
             "threshold": levels.low_stock_threshold,
             "points": [
-                {"day": p.day.isoformat(), "on_hand": p.on_hand, "reserved": p.reserved, "available": p.available}
+                {
+                    "day": p.day.isoformat(),
+                    "on_hand": p.on_hand,
+                    "reserved": p.reserved,
+                    "available": p.available,
+                }
                 for p in history
             ],
         }
@@ -117,7 +126,11 @@ async def adjust(
         return RedirectResponse(_sku_url(sku, error="reason-needed"), status_code=303)
     try:
         await db.write(
-            inventory.adjust, sku=sku[:64], delta=delta, reason=reason.strip(), actor=who.actor,
+            inventory.adjust,
+            sku=sku[:64],
+            delta=delta,
+            reason=reason.strip(),
+            actor=who.actor,
             warehouse_code=warehouse or None,
         )
     except DomainError as error:

@@ -44,4 +44,6 @@ async def console_events(request: Request, who: Reader) -> AsyncIterator[ServerS
         yield ServerSentEvent(comment="connected", retry=RETRY_MS)
         while True:
             message = await queue.get()
-            yield ServerSentEvent(data={**message, "text": live_text(translate, message)}, id=str(message["id"]))
+            yield ServerSentEvent(
+                data={**message, "text": live_text(translate, message)}, id=str(message["id"])
+            )

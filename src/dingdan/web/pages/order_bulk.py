@@ -78,7 +78,9 @@ def _step(action: str, actor: str, reason: str) -> Callable[[Any, str], Awaitabl
     return lambda session, number: cancel_order(session, number=number, actor=actor, reason=reason)
 
 
-async def _each(db: Database, numbers: list[str], step: Callable[[Any, str], Awaitable[Any]]) -> tuple[int, int]:
+async def _each(
+    db: Database, numbers: list[str], step: Callable[[Any, str], Awaitable[Any]]
+) -> tuple[int, int]:
     done = failed = 0
     for number in numbers:
         try:

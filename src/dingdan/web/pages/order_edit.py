@@ -73,8 +73,12 @@ async def correct_submit(request: Request, number: str, db: DB, who: Manager) ->
 
         async def correct(session: AsyncSession) -> None:
             await correct_contact(
-                session, number=number[:20], address=address, customer_phone=customer_phone,
-                actor=who.actor, reason=reason,
+                session,
+                number=number[:20],
+                address=address,
+                customer_phone=customer_phone,
+                actor=who.actor,
+                reason=reason,
             )
             row = await orders.get_order_row(session, number=number[:20])
             current = (await orders.get_lines(session, order_ids=[row["id"]]))[row["id"]]

@@ -60,11 +60,22 @@ def _values(form: FormData) -> dict[str, Any]:
 
     lines = [
         {"sku": str(s).strip(), "quantity": str(q).strip(), "unit_price": str(p).strip()}
-        for s, q, p in zip(form.getlist("sku"), form.getlist("quantity"), form.getlist("unit_price"), strict=False)
+        for s, q, p in zip(
+            form.getlist("sku"), form.getlist("quantity"), form.getlist("unit_price"), strict=False
+        )
         if str(s).strip()
     ]
-    keys = ("idempotency_key", "channel", "payment_method", "customer_name", "customer_phone", "customer_email",
-            "note", "price_reason", *ADDRESS_FIELDS)
+    keys = (
+        "idempotency_key",
+        "channel",
+        "payment_method",
+        "customer_name",
+        "customer_phone",
+        "customer_email",
+        "note",
+        "price_reason",
+        *ADDRESS_FIELDS,
+    )
     return {**{k: text(k) for k in keys}, "lines": lines}
 
 
@@ -72,7 +83,11 @@ def _order_in(v: dict[str, Any]) -> OrderIn:
     return OrderIn.model_validate(
         {
             "channel": v["channel"] or "manual",
-            "customer": {"name": v["customer_name"], "phone": v["customer_phone"], "email": v["customer_email"]},
+            "customer": {
+                "name": v["customer_name"],
+                "phone": v["customer_phone"],
+                "email": v["customer_email"],
+            },
             "shipping_address": {
                 "recipient": v["recipient"] or v["customer_name"],
                 "phone": v["phone"] or v["customer_phone"],
@@ -80,8 +95,13 @@ def _order_in(v: dict[str, Any]) -> OrderIn:
                 **{k: v[k] for k in ("city", "district", "postal_code", "line1", "line2")},
             },
             "lines": [
-                {"sku": ln["sku"], "quantity": int(ln["quantity"] or 0), "unit_price": ln["unit_price"] or None}
-                if ln["quantity"].isdigit() else {"sku": ln["sku"], "quantity": ln["quantity"]}
+                {
+                    "sku": ln["sku"],
+                    "quantity": int(ln["quantity"] or 0),
+                    "unit_price": ln["unit_price"] or None,
+                }
+                if ln["quantity"].isdigit()
+                else {"sku": ln["sku"], "quantity": ln["quantity"]}
                 for ln in v["lines"]
             ],
             "payment_method": v["payment_method"],
@@ -126,5 +146,7 @@ async def product_search(request: Request, db: DB, who: Placer, q: str = "") -> 
 @router.get("/taiwan/districts")
 async def district_options(request: Request, who: Placer, city: str = "") -> Response:
     return render_console(
-        request, "console/_district_options.html", {"districts": taiwan.list_districts(city[:20]), "selected": ""}
+        request,
+        "console/_district_options.html",
+        {"districts": taiwan.list_districts(city[:20]), "selected": ""},
     )

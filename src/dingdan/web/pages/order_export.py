@@ -15,24 +15,62 @@ from dingdan.platform.money import money_text
 from dingdan.web.i18n import SHOP_TZ
 
 COLUMNS = (
-    "number", "created_at", "status", "payment_status", "fulfillment_status", "channel", "external_id",
-    "customer_name", "customer_phone", "customer_email", "recipient", "recipient_phone", "postal_code",
-    "city", "district", "address", "payment_method", "items", "subtotal", "shipping_fee", "discount",
-    "total", "currency", "note",
+    "number",
+    "created_at",
+    "status",
+    "payment_status",
+    "fulfillment_status",
+    "channel",
+    "external_id",
+    "customer_name",
+    "customer_phone",
+    "customer_email",
+    "recipient",
+    "recipient_phone",
+    "postal_code",
+    "city",
+    "district",
+    "address",
+    "payment_method",
+    "items",
+    "subtotal",
+    "shipping_fee",
+    "discount",
+    "total",
+    "currency",
+    "note",
 )
 
 
-def export_row(order: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> list[str]:
+def export_row(order: Mapping[Any, Any], lines: Sequence[Mapping[Any, Any]]) -> list[str]:
     cur = order["currency"]
     items = "; ".join(f"{ln['sku']} × {ln['quantity']}" for ln in lines)
     address = f"{order['ship_line1']} {order['ship_line2']}".strip()
     return [
-        order["number"], order["created_at"].astimezone(SHOP_TZ).strftime("%Y-%m-%d %H:%M"), order["status"],
-        order["payment_status"], order["fulfillment_status"], order["channel_code"], order["external_id"] or "",
-        order["customer_name"], order["customer_phone"], order["customer_email"], order["ship_recipient"],
-        order["ship_phone"], order["ship_postal_code"], order["ship_city"], order["ship_district"], address,
-        order["payment_method"], items, money_text(order["subtotal"], cur), money_text(order["shipping_fee"], cur),
-        money_text(order["discount_total"], cur), money_text(order["total"], cur), cur, order["note"],
+        order["number"],
+        order["created_at"].astimezone(SHOP_TZ).strftime("%Y-%m-%d %H:%M"),
+        order["status"],
+        order["payment_status"],
+        order["fulfillment_status"],
+        order["channel_code"],
+        order["external_id"] or "",
+        order["customer_name"],
+        order["customer_phone"],
+        order["customer_email"],
+        order["ship_recipient"],
+        order["ship_phone"],
+        order["ship_postal_code"],
+        order["ship_city"],
+        order["ship_district"],
+        address,
+        order["payment_method"],
+        items,
+        money_text(order["subtotal"], cur),
+        money_text(order["shipping_fee"], cur),
+        money_text(order["discount_total"], cur),
+        money_text(order["total"], cur),
+        cur,
+        order["note"],
     ]
 
 
@@ -54,5 +92,6 @@ def to_xlsx(rows: Sequence[list[str]]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

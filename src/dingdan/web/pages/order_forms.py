@@ -68,7 +68,7 @@ def read_address(form: FormData) -> dict[str, str]:
     return address
 
 
-def lines_differ(current: Sequence[Mapping[str, Any]], wanted: Sequence[WantedLine]) -> bool:
+def lines_differ(current: Sequence[Mapping[Any, Any]], wanted: Sequence[WantedLine]) -> bool:
     now = {ln["sku"]: (ln["quantity"], ln["unit_price"]) for ln in current}
     for line in wanted:
         quantity, price = now.pop(line.sku, (None, None))
