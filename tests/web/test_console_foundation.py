@@ -15,8 +15,15 @@ async def csrf_of(client: httpx.AsyncClient, path: str = "/console/login") -> st
 async def staff_session(client, login, role: str = "owner") -> None:
     await login(role)
     token = await csrf_of(client)
-    answer = await client.post("/console/login", data={
-        "email": f"{role}@shop.test", "password": "correct horse", "csrf_token": token, "next": "/console/"})
+    answer = await client.post(
+        "/console/login",
+        data={
+            "email": f"{role}@shop.test",
+            "password": "correct horse",
+            "csrf_token": token,
+            "next": "/console/",
+        },
+    )
     assert answer.status_code == 303, answer.text
 
 
@@ -36,7 +43,9 @@ async def test_pages_redirect_to_login_and_back(client, login):
 async def test_login_without_csrf_token_is_refused(client, login):
     await login("owner")
     await client.get("/console/login")
-    answer = await client.post("/console/login", data={"email": "owner@shop.test", "password": "correct horse"})
+    answer = await client.post(
+        "/console/login", data={"email": "owner@shop.test", "password": "correct horse"}
+    )
     assert answer.status_code == 403
     assert "dd_session" not in client.cookies
 
@@ -46,8 +55,9 @@ async def test_wrong_password_shows_a_message_and_is_rate_limited(client, login)
     token = await csrf_of(client)
     statuses = []
     for _ in range(12):
-        answer = await client.post("/console/login", data={
-            "email": "owner@shop.test", "password": "wrong", "csrf_token": token})
+        answer = await client.post(
+            "/console/login", data={"email": "owner@shop.test", "password": "wrong", "csrf_token": token}
+        )
         statuses.append(answer.status_code)
     assert (statuses[0] == 401 and "電子郵件或密碼錯誤" in answer.text) or statuses[-1] == 429
     assert statuses[-1] == 429

@@ -73,6 +73,9 @@ class Event:
     created_at: datetime | None = None
 
 
+_INSERT_EVENT = insert(EventRow)
+
+
 def record(session: AsyncSession, event: Event) -> None:
     session.info.setdefault(PENDING_KEY, []).append(event)
 
@@ -93,7 +96,7 @@ async def flush_pending(session: AsyncSession) -> bool:
         }
         for e in pending
     ]
-    await session.execute(insert(EventRow).values(rows))
+    await session.execute(_INSERT_EVENT, rows)
     return True
 
 

@@ -257,3 +257,20 @@ def _line_rows(
             }
         )
     return rows
+
+
+async def forget_expired_keys(db: Database) -> None:
+    """Scheduled: Idempotency-Keys are remembered for the retention period only."""
+    from sqlalchemy import update
+
+    cutoff = clock.now() - timedelta(hours=get_settings().idempotency_retention_hours)
+
+    async def forget(session: AsyncSession) -> None:
+        table = orders.ORDERS
+        await session.execute(
+            update(table)
+            .where(table.c.idempotency_key.is_not(None), table.c.created_at < cutoff)
+            .values(idempotency_key=None, idempotency_scope=None)
+        )
+
+    await db.write(forget)
