@@ -7,7 +7,14 @@ import asyncio
 from dingdan.channels import service as channels
 from dingdan.inventory import service as inventory
 from dingdan.platform import events
+from dingdan.reports.invariants import run_checks
 from factories.shop import make_sku, order_body, stock_of
+
+
+async def assert_invariants_hold(db) -> None:
+    async with db.read() as session:
+        broken = [f for f in await run_checks(session) if f.count]
+    assert broken == []
 
 
 async def place(client, headers, *lines, **extra) -> dict:
@@ -40,6 +47,7 @@ async def test_adding_changing_and_removing_lines_moves_the_reservations(client,
     async with db.read() as session:
         assert await inventory.ledger_drift(session) == []
         timeline = await events.list_for(session, "order", order["number"])
+    await assert_invariants_hold(db)
     edits = [e for e in timeline if e.topic == "order.edited"]
     assert len(edits) == 1
     assert edits[0].payload["reason"] == "客戶來電修改"
@@ -81,6 +89,7 @@ async def test_a_paid_order_reports_what_is_due_or_to_refund(client, db, login):
     assert (more["amount_due"], more["refund_due"]) == ("1000", "0")
     less = (await edit(client, owner, order["number"], [(cup, 1)])).json()
     assert (less["amount_due"], less["refund_due"]) == ("0", "2000")
+    await assert_invariants_hold(db)
 
 
 async def test_bad_edits_are_refused_with_the_field(client, db, login):
@@ -116,5 +125,19 @@ async def test_concurrent_edits_never_reserve_more_than_is_on_hand(client, db, l
     assert statuses == [200, 200, 409, 409, 409]  # 5 held + 2 × 2 more = 9; a third would need 11
     on_hand, reserved, _ = await stock_of(db, shared)
     assert (on_hand, reserved) == (10, 9)
-    async with db.read() as session:
-        assert await inventory.ledger_drift(session) == []
+    await assert_invariants_hold(db)
+
+
+async def test_on_a_backorder_channel_an_edit_beyond_stock_waits_for_stock(client, db, login):
+    owner = await login("owner")
+    await db.write(lambda s: channels.update_channel(s, code="web", stock_policy="backorder"))
+    channels.forget_cached()
+    cup = await make_sku(db, stock=3)
+    order = await place(client, owner, (cup, 1))
+    answer = await edit(client, owner, order["number"], [(cup, 5)])
+    assert answer.status_code == 200, answer.text
+    line = answer.json()["order"]["lines"][0]
+    assert (line["quantity"], line["backordered_quantity"]) == (5, 2)
+    assert [i["code"] for i in answer.json()["order"]["review_issues"]] == ["backordered"]
+    assert await stock_of(db, cup) == (3, 3, 0)
+    await assert_invariants_hold(db)
