@@ -10,14 +10,28 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from dingdan import __doc__ as about
+from dingdan.platform import logs, metrics
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
+from dingdan.platform.jobs import Jobs
+from dingdan.platform.leader import leadership
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import pages, problems
-from dingdan.web.api import auth, channels, health, inventory, order_edits, orders, products
+from dingdan.web.api import (
+    aftersales,
+    auth,
+    channels,
+    health,
+    inventory,
+    notifications,
+    order_edits,
+    orders,
+    products,
+)
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.web.live import InProcessFeed
+from dingdan.web.observability import Observe
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
 
@@ -31,25 +45,41 @@ async def _run_every(db: Database, job: ScheduledJob) -> None:
         try:
             await job.run(db)
         except Exception:  # keep the schedule alive; the next round retries
+            metrics.JOB_FAILURES.labels(job.name).inc()
             log.exception("scheduled job %s failed", job.name)
+
+
+async def run_schedule(db: Database) -> None:
+    """Every scheduled job, each on its own timer, while this process leads."""
+    async with leadership(db):
+        await asyncio.gather(*(_run_every(db, job) for job in JOBS))
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url())
     live_feed = InProcessFeed()
-    relay = Relay(database, build_subscribers(live=live_feed.publish))
+    subscribers = build_subscribers(live=live_feed.publish)
+    jobs = Jobs.create(settings.broker_url, database, subscribers) if settings.broker_url else None
+    relay = Relay(database, subscribers, publish=jobs.publish if jobs else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.configure_logging:
+            logs.configure(settings.log_level, as_json=settings.log_json)
         tasks: list[asyncio.Task[None]] = []
+        if jobs:
+            await jobs.broker.startup()
         if settings.run_relay:
             relay.start()
-            tasks.extend(asyncio.create_task(_run_every(database, job)) for job in JOBS)
+            if not jobs:  # with a broker, the workers' leader runs the schedule
+                tasks.append(asyncio.create_task(run_schedule(database)))
         yield
         for task in tasks:
             task.cancel()
         await relay.stop()
+        if jobs:
+            await jobs.broker.shutdown()
         if db is None:
             await database.dispose()
 
@@ -64,9 +94,24 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.live = live_feed
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels, order_edits):
+    for module in (
+        health,
+        auth,
+        products,
+        inventory,
+        orders,
+        channels,
+        aftersales,
+        notifications,
+        order_edits,
+    ):
         app.include_router(module.router)
     pages.install(app)
     app.add_middleware(CsrfCookie)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/api/v1/aftersales/": settings.photo_max_bytes + 64 * 1024},
+    )
+    app.add_middleware(Observe)
     return app

@@ -30,6 +30,8 @@ async def test_tabs_count_orders_and_search_finds_them(client, db, login, consol
         assert f'data-testid="count-{tab}">{count}<' in html
     tab = (await page.get("/console/orders?tab=pending_review")).text
     assert review in tab and confirmed not in tab
+    from_dashboard = (await page.get("/console/orders?status=confirmed")).text
+    assert confirmed in from_dashboard and review not in from_dashboard
     assert "待審核" in tab
     for term, wanted in (("陳美玲", review), ("0922-333-444", review), ("SHOP-77", unpaid), (unpaid, unpaid),
                          ("mei@example.com", review), (cup, confirmed)):

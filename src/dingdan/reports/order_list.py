@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -97,7 +97,3 @@ async def count_by_tab(session: AsyncSession, *, where: OrderFilter) -> dict[str
 async def list_by_numbers(session: AsyncSession, *, numbers: Sequence[str]) -> list[RowMapping]:
     stmt = select(ORDERS).where(ORDERS.c.number.in_(list(numbers))).order_by(ORDERS.c.id.desc())
     return list((await session.execute(stmt)).mappings())
-
-
-def without_tab(where: OrderFilter) -> OrderFilter:
-    return replace(where, tab="all", statuses=())

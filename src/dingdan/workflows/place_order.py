@@ -26,7 +26,7 @@ from dingdan.orders import service as orders
 from dingdan.orders.errors import AlreadyPlaced, IdempotencyKeyReused
 from dingdan.orders.schemas import OrderIn, PaymentMethod, order_view
 from dingdan.orders.states import FulfillmentStatus, PaymentStatus
-from dingdan.platform import clock, ids
+from dingdan.platform import clock, ids, metrics
 from dingdan.platform.db import Database
 from dingdan.platform.errors import InvalidInput
 from dingdan.platform.settings import get_settings
@@ -60,12 +60,14 @@ async def submit_order(db: Database, *, request: OrderIn, intake: Intake) -> Pla
     for _ in range(NUMBER_ATTEMPTS):
         try:
             placed = await db.write(place_order, request=request, intake=intake, fingerprint=fingerprint)
+            metrics.ORDERS_PLACED.labels(request.channel).inc()
             return Placed(placed, created=True)
         except (AlreadyPlaced, OutOfStock) as exc:
             earlier = await _find_earlier(db, request, intake, fingerprint)
             if earlier is not None:
                 return earlier
             if isinstance(exc, OutOfStock):
+                metrics.RESERVATIONS_REFUSED.inc()
                 raise
     raise AlreadyPlaced("could not find a free order number")  # pragma: no cover
 

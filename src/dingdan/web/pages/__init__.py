@@ -26,6 +26,7 @@ async def on_forbidden(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     from dingdan.web.pages import (
+        aftersales,
         console,
         inventory,
         live_updates,
@@ -41,6 +42,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, on_login_required)
     app.add_exception_handler(PageForbidden, on_forbidden)
     app.include_router(console.router)
+    app.include_router(aftersales.router)
     # Fixed paths (/console/orders/new, /bulk) before the /console/orders/{number} pages.
     for module in (
         order_entry,

@@ -75,7 +75,8 @@ def _amount(raw: str, problems: list[str], name: str) -> Decimal | None:
 def read_query(request: Request) -> ListQuery:
     params = {k: request.query_params.get(k, "").strip()[:100] for k in (*FILTER_KEYS, "cursor")}
     problems: list[str] = []
-    tab = params["tab"] if params["tab"] in order_list.TABS else "all"
+    asked = params["tab"] or request.query_params.get("status", "")  # the dashboard links by status
+    tab = asked if asked in order_list.TABS else "all"
     until = _day(params["to"], problems, "to")
     if until is not None and len(params["to"]) <= 10:
         until += timedelta(days=1)  # "to" a date includes that whole day
