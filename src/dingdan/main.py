@@ -17,9 +17,20 @@ from dingdan.platform.jobs import Jobs
 from dingdan.platform.leader import leadership
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import pages, problems
-from dingdan.web.api import aftersales, auth, channels, health, inventory, notifications, orders, products
+from dingdan.web.api import (
+    aftersales,
+    auth,
+    channels,
+    health,
+    inventory,
+    notifications,
+    order_edits,
+    orders,
+    products,
+)
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
+from dingdan.web.live import InProcessFeed
 from dingdan.web.observability import Observe
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -47,7 +58,8 @@ async def run_schedule(db: Database) -> None:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url())
-    subscribers = build_subscribers()
+    live_feed = InProcessFeed()
+    subscribers = build_subscribers(live=live_feed.publish)
     jobs = Jobs.create(settings.broker_url, database, subscribers) if settings.broker_url else None
     relay = Relay(database, subscribers, publish=jobs.publish if jobs else None)
 
@@ -79,9 +91,20 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.db = database
     app.state.relay = relay
+    app.state.live = live_feed
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels, aftersales, notifications):
+    for module in (
+        health,
+        auth,
+        products,
+        inventory,
+        orders,
+        channels,
+        aftersales,
+        notifications,
+        order_edits,
+    ):
         app.include_router(module.router)
     pages.install(app)
     app.add_middleware(CsrfCookie)
