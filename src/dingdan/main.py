@@ -25,12 +25,14 @@ from dingdan.web.api import (
     imports,
     inventory,
     notifications,
+    order_edits,
     orders,
     products,
     webhooks,
 )
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
+from dingdan.web.live import InProcessFeed
 from dingdan.web.observability import Observe
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -58,7 +60,8 @@ async def run_schedule(db: Database) -> None:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url())
-    subscribers = build_subscribers()
+    live_feed = InProcessFeed()
+    subscribers = build_subscribers(live=live_feed.publish)
     jobs = Jobs.create(settings.broker_url, database, subscribers) if settings.broker_url else None
     relay = Relay(database, subscribers, publish=jobs.publish if jobs else None)
 
@@ -90,6 +93,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.db = database
     app.state.relay = relay
+    app.state.live = live_feed
     app.state.settings = settings
     problems.install(app)
     for module in (
@@ -101,6 +105,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         channels,
         aftersales,
         notifications,
+        order_edits,
         webhooks,
         imports,
     ):
