@@ -15,6 +15,7 @@ from dingdan.platform.events import Relay
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import problems
 from dingdan.web.api import auth, channels, health, inventory, orders, products
+from dingdan.web.api import shipping, shipping_webhooks, tracking
 from dingdan.web.limits import BodySizeLimit
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.relay = relay
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels):
+    for module in (health, auth, products, inventory, orders, channels, shipping, shipping_webhooks, tracking):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

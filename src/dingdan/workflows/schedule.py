@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from dingdan.platform.db import Database
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
+from dingdan.workflows.parcel_jobs import flag_stuck_parcels, poll_carriers
 
 
 @dataclass(frozen=True)
@@ -19,4 +20,6 @@ class ScheduledJob:
 
 JOBS: list[ScheduledJob] = [
     ScheduledJob("expire_unpaid_orders", 30, expire_unpaid_orders),
+    ScheduledJob("flag_stuck_parcels", 600, flag_stuck_parcels),
+    ScheduledJob("poll_carriers", 120, poll_carriers),
 ]
