@@ -13,9 +13,10 @@ from dingdan import __doc__ as about
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
 from dingdan.platform.settings import Settings, get_settings
-from dingdan.web import problems
+from dingdan.web import pages, problems
 from dingdan.web.api import auth, channels, health, inventory, orders, products
 from dingdan.web.api import shipping, shipping_webhooks, tracking
+from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -63,5 +64,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     problems.install(app)
     for module in (health, auth, products, inventory, orders, channels, shipping, shipping_webhooks, tracking):
         app.include_router(module.router)
+    pages.install(app)
+    app.add_middleware(CsrfCookie)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
