@@ -17,6 +17,7 @@ from dingdan.web import pages, problems
 from dingdan.web.api import auth, channels, health, inventory, orders, products
 from dingdan.web.api import shipping, shipping_webhooks, tracking
 from dingdan.web.csrf import CsrfCookie
+from dingdan.web.pages import track as track_page
 from dingdan.web.limits import BodySizeLimit
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.relay = relay
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels, shipping, shipping_webhooks, tracking):
+    for module in (health, auth, products, inventory, orders, channels, shipping, shipping_webhooks, tracking, track_page):
         app.include_router(module.router)
     pages.install(app)
     app.add_middleware(CsrfCookie)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from dingdan.platform.db import Database
 from dingdan.platform.errors import InvalidInput
 from dingdan.web.api.responses import json_response, problems
 from dingdan.web.deps import DB
@@ -75,7 +76,7 @@ class TrackingOut(BaseModel):
 
 
 async def track(
-    db: Any, request: Request, tracking_number: str | None, order_number: str | None, phone_last4: str | None
+    db: Database, request: Request, tracking_number: str | None, order_number: str | None, phone_last4: str | None
 ) -> dict[str, Any]:
     """Shared by the API and the /track page."""
     if tracking_number:
