@@ -14,11 +14,20 @@ from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import pages, problems
-from dingdan.web.api import auth, channels, health, inventory, orders, products
-from dingdan.web.api import shipping, shipping_webhooks, tracking
+from dingdan.web.api import (
+    auth,
+    channels,
+    health,
+    inventory,
+    orders,
+    products,
+    shipping,
+    shipping_webhooks,
+    tracking,
+)
 from dingdan.web.csrf import CsrfCookie
-from dingdan.web.pages import track as track_page
 from dingdan.web.limits import BodySizeLimit
+from dingdan.web.pages import track as track_page
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
 
@@ -63,7 +72,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.relay = relay
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels, shipping, shipping_webhooks, tracking, track_page):
+    for module in (
+        health,
+        auth,
+        products,
+        inventory,
+        orders,
+        channels,
+        shipping,
+        shipping_webhooks,
+        tracking,
+        track_page,
+    ):
         app.include_router(module.router)
     pages.install(app)
     app.add_middleware(CsrfCookie)

@@ -49,7 +49,7 @@ async def test_a_parcel_never_picked_up_is_flagged_once_and_a_case_opened(client
 
 async def test_thirty_silent_days_expire_the_parcel(client, db, login, carriers):
     fixed = frozen()
-    number, parcel, staff = await shipped(client, db, login)
+    _number, parcel, staff = await shipped(client, db, login)
     fixed.advance(days=31)
     assert await flag_stuck_parcels(db) == 1
     detail = (await client.get(f"/api/v1/shipments/{parcel['id']}", headers=staff)).json()

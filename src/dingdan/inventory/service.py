@@ -313,7 +313,9 @@ async def _apply_shipped_delta(
 ) -> None:
     matches = [and_(StockLevel.sku == a.sku, StockLevel.warehouse_id == a.warehouse_id) for a in allocations]
     guards = [
-        and_(match, StockLevel.reserved >= a.quantity, StockLevel.on_hand >= a.quantity) if sign < 0 else match
+        and_(match, StockLevel.reserved >= a.quantity, StockLevel.on_hand >= a.quantity)
+        if sign < 0
+        else match
         for match, a in zip(matches, allocations, strict=True)
     ]
     delta = case(*((m, a.quantity * sign) for m, a in zip(matches, allocations, strict=True)), else_=0)

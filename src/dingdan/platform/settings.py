@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     kuaidi100_salt: str = Field(default="", description="signs Kuaidi100 pushes")
     sim_webhook_secret: str = Field(default="", description="signs the simulated carrier's pushes")
     sim_seed: int = 0
-    sim_incidents: bool = Field(default=True, description="the simulated carrier has failures, delays, losses")
+    sim_incidents: bool = Field(
+        default=True, description="the simulated carrier has failures, delays, losses"
+    )
     ship_from_phone: str = "02-2345-6789"
     ship_from_city: str = "臺北市"
     ship_from_district: str = "中正區"

@@ -48,7 +48,7 @@ LIVE = (CaseStatus.OPEN.value, CaseStatus.IN_PROGRESS.value)
 
 
 async def open_case(
-    session: AsyncSession, *, shipment: Mapping[str, Any], kind: CaseKind, cause: str, actor: str
+    session: AsyncSession, *, shipment: Mapping[Any, Any], kind: CaseKind, cause: str, actor: str
 ) -> int | None:
     """Open a case for the parcel, unless one for the same cause is still being worked."""
     already = await session.scalar(
@@ -77,8 +77,15 @@ async def open_case(
         )
         .returning(CASES.c.id)
     )
-    payload = {"shipment_id": shipment["id"], "order": shipment["order_number"], "kind": kind.value, "cause": cause}
-    events.record(session, events.Event(topics.CASE_OPENED, "exception_case", str(case_id), payload, actor=actor))
+    payload = {
+        "shipment_id": shipment["id"],
+        "order": shipment["order_number"],
+        "kind": kind.value,
+        "cause": cause,
+    }
+    events.record(
+        session, events.Event(topics.CASE_OPENED, "exception_case", str(case_id), payload, actor=actor)
+    )
     return cast(int, case_id)
 
 
@@ -112,7 +119,12 @@ async def list_cases(
 
 
 async def update_case(
-    session: AsyncSession, *, case_id: int, changes: Mapping[str, Any], action: Mapping[str, str] | None, actor: str
+    session: AsyncSession,
+    *,
+    case_id: int,
+    changes: Mapping[Any, Any],
+    action: Mapping[str, str] | None,
+    actor: str,
 ) -> dict[str, Any]:
     """Apply the merchant's changes: status, owner, customer message, resolution, an action."""
     case = await get_case(session, case_id=case_id, for_update=True)
@@ -129,11 +141,13 @@ async def update_case(
     await session.execute(update(CASES).where(CASES.c.id == case_id).values(values))
     logged = {k: v for k, v in values.items() if k in {"status", "owner", "resolution", "customer_message"}}
     payload = {**logged, "action": dict(action) if action else None}
-    events.record(session, events.Event(topics.CASE_UPDATED, "exception_case", str(case_id), payload, actor=actor))
+    events.record(
+        session, events.Event(topics.CASE_UPDATED, "exception_case", str(case_id), payload, actor=actor)
+    )
     return {**case, **values}
 
 
-def _check_status_change(case: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+def _check_status_change(case: Mapping[Any, Any], values: Mapping[Any, Any]) -> None:
     if values.get("status") != CaseStatus.RESOLVED.value:
         return
     if not (values.get("resolution") or case["resolution"]):

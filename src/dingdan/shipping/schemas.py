@@ -34,8 +34,12 @@ class ShipmentIn(Strict):
         json_schema_extra={
             "examples": [
                 {"carrier": "sim"},
-                {"carrier": "sim", "lines": [{"sku": "CUP-500-BLK", "quantity": 1}], "service": "store_pickup",
-                 "pickup_store": "前金門市"},
+                {
+                    "carrier": "sim",
+                    "lines": [{"sku": "CUP-500-BLK", "quantity": 1}],
+                    "service": "store_pickup",
+                    "pickup_store": "前金門市",
+                },
                 {"carrier": "kuaidi100", "tracking_number": "V030344422"},
             ]
         },
@@ -63,8 +67,11 @@ class CaseUpdateIn(Strict):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"status": "in_progress", "owner": "clerk@shop.tw",
-                 "action": {"type": "contact_carrier", "note": "已致電營業所"}},
+                {
+                    "status": "in_progress",
+                    "owner": "clerk@shop.tw",
+                    "action": {"type": "contact_carrier", "note": "已致電營業所"},
+                },
                 {"status": "resolved", "resolution": "已補寄新品", "action": {"type": "reship"}},
             ]
         },
@@ -152,7 +159,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def scan_view(scan: Mapping[str, Any]) -> dict[str, Any]:
+def scan_view(scan: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "at": scan["occurred_at"].isoformat(),
         "status": scan["status"],
@@ -167,9 +174,9 @@ def scan_view(scan: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def shipment_view(
-    shipment: Mapping[str, Any],
-    lines: Sequence[Mapping[str, Any]],
-    scans: Sequence[Mapping[str, Any]] | None = None,
+    shipment: Mapping[Any, Any],
+    lines: Sequence[Mapping[Any, Any]],
+    scans: Sequence[Mapping[Any, Any]] | None = None,
 ) -> dict[str, Any]:
     """The JSON of a parcel; with `scans`, its whole history, oldest first."""
     view = {
@@ -192,14 +199,16 @@ def shipment_view(
         "estimated_delivery": _iso(shipment["estimated_delivery"]),
         "delivered_at": _iso(shipment["delivered_at"]),
         "stuck_rule": shipment["stuck_rule"],
-        "lines": [{"sku": ln["sku"], "quantity": ln["quantity"], "warehouse_id": ln["warehouse_id"]} for ln in lines],
+        "lines": [
+            {"sku": ln["sku"], "quantity": ln["quantity"], "warehouse_id": ln["warehouse_id"]} for ln in lines
+        ],
     }
     if scans is not None:
         view["events"] = [scan_view(scan) for scan in scans]
     return view
 
 
-def case_view(case: Mapping[str, Any]) -> dict[str, Any]:
+def case_view(case: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "id": case["id"],
         "shipment_id": case["shipment_id"],

@@ -66,7 +66,7 @@ async def tracking_number_taken(session: AsyncSession, *, carrier: str, tracking
 
 
 async def insert_shipment(
-    session: AsyncSession, *, values: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], actor: str
+    session: AsyncSession, *, values: Mapping[Any, Any], lines: Sequence[Mapping[Any, Any]], actor: str
 ) -> dict[str, Any]:
     """Store a new parcel and its lines; the tracking number must be new for its carrier."""
     if await tracking_number_taken(
@@ -93,13 +93,15 @@ async def insert_shipment(
 
 
 def _record(
-    session: AsyncSession, topic: str, shipment: Mapping[str, Any], actor: str, **payload: Any
+    session: AsyncSession, topic: str, shipment: Mapping[Any, Any], actor: str, **payload: Any
 ) -> None:
     body = {"tracking_number": shipment["tracking_number"], "carrier": shipment["carrier"], **payload}
     events.record(session, events.Event(topic, "shipment", str(shipment["id"]), body, actor=actor))
 
 
-async def get_shipment(session: AsyncSession, *, shipment_id: int, for_update: bool = False) -> dict[str, Any]:
+async def get_shipment(
+    session: AsyncSession, *, shipment_id: int, for_update: bool = False
+) -> dict[str, Any]:
     stmt = select(SHIPMENTS).where(SHIPMENTS.c.id == shipment_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -153,9 +155,7 @@ async def shipped_quantities(session: AsyncSession, *, order_id: int) -> dict[st
     stmt = (
         select(SHIPMENT_LINES.c.sku, func.sum(SHIPMENT_LINES.c.quantity))
         .join(SHIPMENTS, SHIPMENTS.c.id == SHIPMENT_LINES.c.shipment_id)
-        .where(
-            SHIPMENTS.c.order_id == order_id, SHIPMENTS.c.status != TrackingStatus.CANCELLED.value
-        )
+        .where(SHIPMENTS.c.order_id == order_id, SHIPMENTS.c.status != TrackingStatus.CANCELLED.value)
         .group_by(SHIPMENT_LINES.c.sku)
     )
     return {sku: int(total) for sku, total in await session.execute(stmt)}
@@ -164,7 +164,7 @@ async def shipped_quantities(session: AsyncSession, *, order_id: int) -> dict[st
 async def record_scans(
     session: AsyncSession,
     *,
-    shipment: Mapping[str, Any],
+    shipment: Mapping[Any, Any],
     scans: Sequence[TrackingEvent],
     actor: str,
     estimated_delivery: datetime | None = None,
@@ -229,7 +229,7 @@ async def _insert_new_scans(
     return sorted((unique[key] for key in inserted), key=lambda scan: scan.occurred_at)
 
 
-def _decide(shipment: Mapping[str, Any], new: Sequence[TrackingEvent]) -> dict[str, Any]:
+def _decide(shipment: Mapping[Any, Any], new: Sequence[TrackingEvent]) -> dict[str, Any]:
     status = TrackingStatus(shipment["status"])
     reason = TrackingReason(shipment["reason"]) if shipment["reason"] else None
     status_at, raw_code = shipment["status_event_at"], shipment["raw_code"]
@@ -279,18 +279,24 @@ async def _route(session: AsyncSession, shipment_id: int) -> list[str]:
     return route
 
 
-async def _update(session: AsyncSession, shipment: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+async def _update(
+    session: AsyncSession, shipment: Mapping[Any, Any], values: Mapping[Any, Any]
+) -> dict[str, Any]:
     changed = {**values, "updated_at": clock.now()}
     await session.execute(update(SHIPMENTS).where(SHIPMENTS.c.id == shipment["id"]).values(changed))
     return {**shipment, **changed}
 
 
-async def schedule_next_poll(session: AsyncSession, *, shipment: Mapping[str, Any], polled_at: datetime) -> None:
+async def schedule_next_poll(
+    session: AsyncSession, *, shipment: Mapping[Any, Any], polled_at: datetime
+) -> None:
     due = next_poll_at(TrackingStatus(shipment["status"]), polled_at)
     await session.execute(update(SHIPMENTS).where(SHIPMENTS.c.id == shipment["id"]).values(next_poll_at=due))
 
 
-async def mark_stuck(session: AsyncSession, *, shipment: Mapping[str, Any], rule: str, actor: str) -> dict[str, Any]:
+async def mark_stuck(
+    session: AsyncSession, *, shipment: Mapping[Any, Any], rule: str, actor: str
+) -> dict[str, Any]:
     updated = await _update(session, shipment, {"stuck_rule": rule})
     _record(session, topics.PARCEL_STUCK, updated, actor, order=updated["order_number"], rule=rule)
     return updated

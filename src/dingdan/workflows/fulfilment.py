@@ -49,7 +49,7 @@ EXPIRED_CODE = "DINGDAN-EXPIRED"
 
 
 def parcel_request(
-    order: Mapping[str, Any],
+    order: Mapping[Any, Any],
     quantities: Mapping[str, int],
     names: Mapping[str, str],
     *,
@@ -83,7 +83,7 @@ def parcel_request(
     )
 
 
-def expired_scan(shipment: Mapping[str, Any], at: datetime, why: str) -> TrackingEvent:
+def expired_scan(shipment: Mapping[Any, Any], at: datetime, why: str) -> TrackingEvent:
     """dingdan's own final word on a parcel nobody reports on any more."""
     return TrackingEvent(
         carrier=shipment["carrier"],
@@ -116,7 +116,7 @@ async def apply_scans(
 
 async def _react(
     session: AsyncSession,
-    shipment: Mapping[str, Any],
+    shipment: Mapping[Any, Any],
     change: shipping.StatusChange,
     actor: str,
     case_kind: cases.CaseKind,
@@ -151,7 +151,7 @@ async def _react(
     await sync_order_fulfilment(session, order_number=number, actor=actor, reason=f"parcel {tracking_number}")
 
 
-async def _put_back(session: AsyncSession, shipment: Mapping[str, Any], actor: str) -> None:
+async def _put_back(session: AsyncSession, shipment: Mapping[Any, Any], actor: str) -> None:
     lines = (await shipping.list_lines(session, shipment_ids=[shipment["id"]]))[shipment["id"]]
     await inventory.unship(
         session,

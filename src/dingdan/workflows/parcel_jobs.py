@@ -8,6 +8,7 @@ per rule and gets an exception case; after 30 silent days it is marked expired.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -43,14 +44,13 @@ async def poll_carriers(db: Database) -> int:
         due = await shipping.list_due_polls(session, now=now, carriers=codes, limit=BATCH)
     for shipment in due:
         carrier = registry.get(shipment["carrier"])
-        tracking_number = shipment["tracking_number"]
         scans: Sequence[TrackingEvent] = ()
         try:
             scans = await with_carrier_memory(
-                db, carrier, shipment, lambda c=carrier, n=tracking_number: c.fetch_tracking(n)
+                db, carrier, shipment, functools.partial(carrier.fetch_tracking, shipment["tracking_number"])
             )
         except ShippingError:
-            log.warning("polling %s %s failed; trying again later", carrier.code, tracking_number)
+            log.warning("polling %s %s failed; trying again later", carrier.code, shipment["tracking_number"])
         await db.write(_apply_poll, shipment_id=shipment["id"], scans=scans, polled_at=now)
     return len(due)
 

@@ -84,11 +84,15 @@ async def ship_order(
 ) -> dict[str, Any]:
     carrier = carriers.find(parcel.carrier)
     if carrier is None:
-        raise UnknownCarrierCode(f"no carrier {parcel.carrier!r}", field="carrier", known=carriers.list_codes())
+        raise UnknownCarrierCode(
+            f"no carrier {parcel.carrier!r}", field="carrier", known=carriers.list_codes()
+        )
     async with db.read() as session:
         order = await orders.get_order_row(session, number=number)
         quantities, names = await _plan(session, order, parcel)
-    request = parcel_request(order, quantities, names, service=parcel.service, pickup_store=parcel.pickup_store)
+    request = parcel_request(
+        order, quantities, names, service=parcel.service, pickup_store=parcel.pickup_store
+    )
     created = await _create_at_carrier(db, carrier, parcel, request)
     try:
         return await db.write(
@@ -107,7 +111,7 @@ async def ship_order(
 
 
 async def _plan(
-    session: AsyncSession, order: RowMapping | Mapping[str, Any], parcel: ParcelOrder
+    session: AsyncSession, order: RowMapping | Mapping[Any, Any], parcel: ParcelOrder
 ) -> tuple[dict[str, int], dict[str, str]]:
     """The units per SKU that go in the parcel, and the SKUs' names; refuses what cannot go."""
     if OrderStatus(order["status"]) not in SHIPPABLE:
@@ -145,7 +149,9 @@ async def _create_at_carrier(
 ) -> ShipmentCreated:
     if not supports(carrier, Capability.CREATE_SHIPMENT):
         if not parcel.tracking_number:
-            raise TrackingNumberRequired(f"{carrier.code} needs the label's tracking number", field="tracking_number")
+            raise TrackingNumberRequired(
+                f"{carrier.code} needs the label's tracking number", field="tracking_number"
+            )
         return ShipmentCreated(carrier.code, parcel.tracking_number, clock.now())
     if parcel.tracking_number:
         raise InvalidInput(f"{carrier.code} issues the tracking number itself", field="tracking_number")
@@ -206,6 +212,8 @@ async def record_parcel(
         carrier=created.carrier,
         lines=quantities,
     )
-    await sync_order_fulfilment(session, order_number=number, actor=actor, reason=f"parcel {created.tracking_number}")
+    await sync_order_fulfilment(
+        session, order_number=number, actor=actor, reason=f"parcel {created.tracking_number}"
+    )
     lines = await shipping.list_lines(session, shipment_ids=[shipment["id"]])
     return shipment_view(shipment, lines[shipment["id"]])

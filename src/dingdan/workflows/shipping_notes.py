@@ -31,7 +31,9 @@ async def shipping_notes_pdf(
     wanted = list(dict.fromkeys(n.strip().upper() for n in numbers))
     found = {
         row["number"]: row
-        for row in (await session.execute(select(orders.ORDERS).where(orders.ORDERS.c.number.in_(wanted)))).mappings()
+        for row in (
+            await session.execute(select(orders.ORDERS).where(orders.ORDERS.c.number.in_(wanted)))
+        ).mappings()
     }
     for index, number in enumerate(wanted):
         if number not in found:
@@ -39,11 +41,15 @@ async def shipping_notes_pdf(
     order_ids = [found[n]["id"] for n in wanted]
     lines = await orders.get_lines(session, order_ids=order_ids)
     parcels = await _live_parcels(session, order_ids)
-    parcel_lines = await shipping.list_lines(session, shipment_ids=[p["id"] for ps in parcels.values() for p in ps])
+    parcel_lines = await shipping.list_lines(
+        session, shipment_ids=[p["id"] for ps in parcels.values() for p in ps]
+    )
     notes: list[ShippingNote] = []
     for number in wanted:
         order = found[number]
-        notes += _notes_for(order, lines[order["id"]], parcels.get(order["id"], []), parcel_lines, carrier_names)
+        notes += _notes_for(
+            order, lines[order["id"]], parcels.get(order["id"], []), parcel_lines, carrier_names
+        )
     return render_shipping_notes(notes, title=f"{get_settings().shop_name} 發貨單")
 
 

@@ -95,7 +95,9 @@ async def _answer(session: AsyncSession, stmt: Select[Any]) -> dict[str, Any]:
         "recipient": mask_name(first["ship_recipient"]),
         "city": first["ship_city"],
         "district": first["ship_district"],
-        "parcels": [_parcel(r, scans.get(r["shipment_id"], [])) for r in rows if r["shipment_id"] is not None],
+        "parcels": [
+            _parcel(r, scans.get(r["shipment_id"], [])) for r in rows if r["shipment_id"] is not None
+        ],
     }
 
 

@@ -65,7 +65,9 @@ class PushResult:
     new_scans: int
 
 
-async def ingest_push(db: Database, *, carrier: Carrier, headers: Mapping[str, str], body: bytes) -> PushResult:
+async def ingest_push(
+    db: Database, *, carrier: Carrier, headers: Mapping[str, str], body: bytes
+) -> PushResult:
     """Verify a carrier's push, then keep and apply the scans it carries."""
     try:
         parsed = carrier.parse_push(headers, body, clock.now())
@@ -79,7 +81,9 @@ async def ingest_push(db: Database, *, carrier: Carrier, headers: Mapping[str, s
     return PushResult(carrier.push_reply(), shipment_id, new)
 
 
-async def _apply_push(session: AsyncSession, *, parsed: ParsedPush, carrier_code: str) -> tuple[int | None, int]:
+async def _apply_push(
+    session: AsyncSession, *, parsed: ParsedPush, carrier_code: str
+) -> tuple[int | None, int]:
     tracking_number = parsed.tracking_number.strip().upper()
     shipment = await shipping.find_by_tracking(session, carrier=carrier_code, tracking_number=tracking_number)
     if shipment is None:
@@ -88,7 +92,9 @@ async def _apply_push(session: AsyncSession, *, parsed: ParsedPush, carrier_code
     if parsed.provider_gave_up:
         # Dated at the last scan, so a replay of the same push gives the same scan.
         at = max((scan.occurred_at for scan in scans), default=shipment["shipped_at"])
-        scans.append(expired_scan(shipment, at, f"{carrier_code} stopped tracking {parsed.provider_message}".strip()))
+        scans.append(
+            expired_scan(shipment, at, f"{carrier_code} stopped tracking {parsed.provider_message}".strip())
+        )
     outcome = await apply_scans(
         session,
         shipment_id=shipment["id"],
@@ -99,7 +105,7 @@ async def _apply_push(session: AsyncSession, *, parsed: ParsedPush, carrier_code
     return shipment["id"], outcome.new_scans
 
 
-def refuse_if_collected(shipment: Mapping[str, Any]) -> None:
+def refuse_if_collected(shipment: Mapping[Any, Any]) -> None:
     if TrackingStatus(shipment["status"]) not in shipping.NOT_COLLECTED:
         raise ParcelAlreadyCollected(
             f"parcel {shipment['tracking_number']} is {shipment['status']}; it can no longer be cancelled",
@@ -127,7 +133,7 @@ async def cancel_parcel(
     return await db.write(_record_cancel, shipment_id=shipment_id, scan=scan, actor=actor, reason=reason)
 
 
-def _manual_cancellation(shipment: Mapping[str, Any], at: datetime) -> TrackingEvent:
+def _manual_cancellation(shipment: Mapping[Any, Any], at: datetime) -> TrackingEvent:
     return TrackingEvent(
         carrier=shipment["carrier"],
         tracking_number=shipment["tracking_number"],
@@ -159,7 +165,7 @@ async def _record_cancel(
 
 
 async def with_carrier_memory(
-    db: Database, carrier: Carrier, shipment: Mapping[str, Any], call: Callable[[], Awaitable[T]]
+    db: Database, carrier: Carrier, shipment: Mapping[Any, Any], call: Callable[[], Awaitable[T]]
 ) -> T:
     """Run `call`; if the simulated carrier forgot the parcel (a restart), replay its plan first."""
     try:
@@ -171,7 +177,7 @@ async def with_carrier_memory(
     return await call()
 
 
-async def restore_sim_parcel(db: Database, carrier: SimCarrier, shipment: Mapping[str, Any]) -> None:
+async def restore_sim_parcel(db: Database, carrier: SimCarrier, shipment: Mapping[Any, Any]) -> None:
     """The sim plans a journey from the request and creation time; rebuild both from the rows."""
     async with db.read() as session:
         order = await orders.get_order_row(session, number=shipment["order_number"])
@@ -182,6 +188,10 @@ async def restore_sim_parcel(db: Database, carrier: SimCarrier, shipment: Mappin
         quantities[line["sku"]] = quantities.get(line["sku"], 0) + line["quantity"]
     names = {line["sku"]: line["product_name"] for line in order_lines}
     request = parcel_request(
-        order, quantities, names, service=ServiceType(shipment["service"]), pickup_store=shipment["pickup_store"]
+        order,
+        quantities,
+        names,
+        service=ServiceType(shipment["service"]),
+        pickup_store=shipment["pickup_store"],
     )
     carrier.restore(shipment["tracking_number"], request, shipment["shipped_at"])

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
@@ -30,7 +30,9 @@ from dingdan.workflows.track_parcels import cancel_parcel
 router = APIRouter(prefix="/api/v1", tags=["shipping"])
 NumberPath = Annotated[str, Path(max_length=20, description="order number, e.g. 261125-7KQ3MXPA")]
 IdPath = Annotated[int, Path(ge=1, le=2**62)]
-PDF = {200: {"content": {"application/pdf": {}}, "description": "a PDF, one page or more per parcel"}}
+PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "a PDF, one page or more per parcel"}
+}
 
 
 @router.post(

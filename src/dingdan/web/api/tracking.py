@@ -76,7 +76,11 @@ class TrackingOut(BaseModel):
 
 
 async def track(
-    db: Database, request: Request, tracking_number: str | None, order_number: str | None, phone_last4: str | None
+    db: Database,
+    request: Request,
+    tracking_number: str | None,
+    order_number: str | None,
+    phone_last4: str | None,
 ) -> dict[str, Any]:
     """Shared by the API and the /track page."""
     if tracking_number:
@@ -87,9 +91,7 @@ async def track(
         tracking_limiter.check(request, f"order:{order_number.strip().upper()}")
         async with db.read() as session:
             return await lookup_by_order(session, order_number=order_number, phone_last4=phone_last4)
-    raise InvalidInput(
-        "give tracking_number, or order_number with phone_last4", field="tracking_number"
-    )
+    raise InvalidInput("give tracking_number, or order_number with phone_last4", field="tracking_number")
 
 
 @router.get(

@@ -56,7 +56,9 @@ async def track_page(
         "query": {"tracking_number": tracking_number or "", "order_number": order_number or ""},
         "parcel_status_text": PARCEL_STATUS_TEXT,
         "order_status_text": ORDER_STATUS_TEXT,
-        "carrier_names": {code: get_carriers().get(code).display_name for code in get_carriers().list_codes()},
+        "carrier_names": {
+            code: get_carriers().get(code).display_name for code in get_carriers().list_codes()
+        },
     }
     status = 200
     if tracking_number or order_number:
