@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from dingdan import __doc__ as about
+from dingdan.platform import logs, metrics
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
 from dingdan.platform.settings import Settings, get_settings
@@ -27,6 +28,7 @@ from dingdan.web.api import (
 )
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
+from dingdan.web.observability import Observe
 from dingdan.web.pages import track as track_page
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -41,6 +43,7 @@ async def _run_every(db: Database, job: ScheduledJob) -> None:
         try:
             await job.run(db)
         except Exception:  # keep the schedule alive; the next round retries
+            metrics.JOB_FAILURES.labels(job.name).inc()
             log.exception("scheduled job %s failed", job.name)
 
 
@@ -51,6 +54,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.configure_logging:
+            logs.configure(settings.log_level, as_json=settings.log_json)
         tasks: list[asyncio.Task[None]] = []
         if settings.run_relay:
             relay.start()
@@ -88,4 +93,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     pages.install(app)
     app.add_middleware(CsrfCookie)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Observe)
     return app

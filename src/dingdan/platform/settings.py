@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     ship_from_city: str = "臺北市"
     ship_from_district: str = "中正區"
     ship_from_address: str = "重慶南路一段 122 號"
+    configure_logging: bool = True
+    log_json: bool = True
+    log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dingdan.platform.db import Database
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
 from dingdan.workflows.parcel_jobs import flag_stuck_parcels, poll_carriers
+from dingdan.workflows.place_order import forget_expired_keys
 
 
 @dataclass(frozen=True)
@@ -22,4 +23,5 @@ JOBS: list[ScheduledJob] = [
     ScheduledJob("expire_unpaid_orders", 30, expire_unpaid_orders),
     ScheduledJob("flag_stuck_parcels", 600, flag_stuck_parcels),
     ScheduledJob("poll_carriers", 120, poll_carriers),
+    ScheduledJob("forget_expired_idempotency_keys", 3600, forget_expired_keys),
 ]
