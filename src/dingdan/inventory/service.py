@@ -261,13 +261,13 @@ async def ship_reserved(
     warehouse_code: str | None = None,
 ) -> list[rules.Allocation]:
     """Turn an order's reservations into stock leaving the warehouse: on hand and reserved
-    both drop by the shipped quantities (one guarded statement), one "ship" row per SKU and
+    both drop by the shipped quantities (apply_deltas), one "ship" row per SKU and
     warehouse. Takes from `warehouse_code` only when given, else from whichever holds it."""
     held = await reserved_for_order(session, order_ref=order_ref)
     warehouse_id = (await get_warehouse(session, code=warehouse_code)).id if warehouse_code else None
     taken = _take_from_held(held, quantities, warehouse_id)
     await _lock_levels(session, {a.sku for a in taken})
-    await _apply_shipped_delta(session, taken, sign=-1)
+    await apply_deltas(session, [(a.sku, a.warehouse_id, -a.quantity, -a.quantity) for a in taken])
     await _write_movements(session, taken, "ship", order_ref, actor, sign=-1, on_hand_sign=-1)
     return taken
 
@@ -280,7 +280,7 @@ async def unship(
     if not allocations:
         return
     await _lock_levels(session, {a.sku for a in allocations})
-    await _apply_shipped_delta(session, allocations, sign=+1)
+    await apply_deltas(session, [(a.sku, a.warehouse_id, a.quantity, a.quantity) for a in allocations])
     await _write_movements(
         session, allocations, "unship", order_ref, actor, sign=+1, on_hand_sign=+1, reason=reason
     )
@@ -303,26 +303,6 @@ def _take_from_held(
                 f"the order holds {wanted - left} of {sku} here, not {wanted}", field="lines", sku=sku
             )
     return taken
-
-
-async def _apply_shipped_delta(
-    session: AsyncSession, allocations: Sequence[rules.Allocation], *, sign: int
-) -> None:
-    matches = [and_(StockLevel.sku == a.sku, StockLevel.warehouse_id == a.warehouse_id) for a in allocations]
-    guards = [
-        and_(match, StockLevel.reserved >= a.quantity, StockLevel.on_hand >= a.quantity)
-        if sign < 0
-        else match
-        for match, a in zip(matches, allocations, strict=True)
-    ]
-    delta = case(*((m, a.quantity * sign) for m, a in zip(matches, allocations, strict=True)), else_=0)
-    result = await session.execute(
-        update(STOCK_LEVELS)
-        .where(or_(*guards))
-        .values(on_hand=StockLevel.on_hand + delta, reserved=StockLevel.reserved + delta)
-    )
-    if result.rowcount != len(allocations):  # type: ignore[attr-defined]
-        raise NotReserved("stock changed while shipping; nothing was shipped", field="lines")
 
 
 async def adjust(
