@@ -13,13 +13,17 @@ from dingdan import __doc__ as about
 from dingdan.platform import logs, metrics
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
+from dingdan.platform.jobs import Jobs
+from dingdan.platform.leader import leadership
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import pages, problems
 from dingdan.web.api import (
+    aftersales,
     auth,
     channels,
     health,
     inventory,
+    notifications,
     orders,
     products,
     shipping,
@@ -47,23 +51,36 @@ async def _run_every(db: Database, job: ScheduledJob) -> None:
             log.exception("scheduled job %s failed", job.name)
 
 
+async def run_schedule(db: Database) -> None:
+    """Every scheduled job, each on its own timer, while this process leads."""
+    async with leadership(db):
+        await asyncio.gather(*(_run_every(db, job) for job in JOBS))
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url())
-    relay = Relay(database, build_subscribers())
+    subscribers = build_subscribers()
+    jobs = Jobs.create(settings.broker_url, database, subscribers) if settings.broker_url else None
+    relay = Relay(database, subscribers, publish=jobs.publish if jobs else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.configure_logging:
             logs.configure(settings.log_level, as_json=settings.log_json)
         tasks: list[asyncio.Task[None]] = []
+        if jobs:
+            await jobs.broker.startup()
         if settings.run_relay:
             relay.start()
-            tasks.extend(asyncio.create_task(_run_every(database, job)) for job in JOBS)
+            if not jobs:  # with a broker, the workers' leader runs the schedule
+                tasks.append(asyncio.create_task(run_schedule(database)))
         yield
         for task in tasks:
             task.cancel()
         await relay.stop()
+        if jobs:
+            await jobs.broker.shutdown()
         if db is None:
             await database.dispose()
 
@@ -84,6 +101,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         inventory,
         orders,
         channels,
+        aftersales,
+        notifications,
         shipping,
         shipping_webhooks,
         tracking,
@@ -92,6 +111,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(module.router)
     pages.install(app)
     app.add_middleware(CsrfCookie)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/api/v1/aftersales/": settings.photo_max_bytes + 64 * 1024},
+    )
     app.add_middleware(Observe)
     return app

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from dingdan.notifications.digest import send_staff_digests
+from dingdan.notifications.sender import send_due_notifications
 from dingdan.platform.db import Database
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
 from dingdan.workflows.parcel_jobs import flag_stuck_parcels, poll_carriers
@@ -24,4 +26,6 @@ JOBS: list[ScheduledJob] = [
     ScheduledJob("flag_stuck_parcels", 600, flag_stuck_parcels),
     ScheduledJob("poll_carriers", 120, poll_carriers),
     ScheduledJob("forget_expired_idempotency_keys", 3600, forget_expired_keys),
+    ScheduledJob("send_notifications", 5, send_due_notifications),
+    ScheduledJob("send_staff_digests", 600, send_staff_digests),
 ]
