@@ -27,11 +27,15 @@ from dingdan.web.api import (
     order_edits,
     orders,
     products,
+    shipping,
+    shipping_webhooks,
+    tracking,
 )
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.web.live import InProcessFeed
 from dingdan.web.observability import Observe
+from dingdan.web.pages import track as track_page
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
 
@@ -104,6 +108,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         aftersales,
         notifications,
         order_edits,
+        shipping,
+        shipping_webhooks,
+        tracking,
+        track_page,
     ):
         app.include_router(module.router)
     pages.install(app)

@@ -11,6 +11,7 @@ from dingdan.notifications import models as notifications_models
 from dingdan.orders import models as orders_models
 from dingdan.platform import events as platform_events
 from dingdan.platform.db import Base
+from dingdan.shipping import models as shipping_models
 
 metadata = Base.metadata
 MODULES = (
@@ -22,4 +23,5 @@ MODULES = (
     platform_events,
     notifications_models,
     aftersales_models,
+    shipping_models,
 )
