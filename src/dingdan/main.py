@@ -10,12 +10,17 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from dingdan import __doc__ as about
+from dingdan.payments.adapters.base import ProviderRegistry
+from dingdan.payments.adapters.sandbox import SANDBOX_CODE, SandboxProvider
+from dingdan.platform import clock
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import problems
-from dingdan.web.api import auth, channels, health, inventory, orders, products
+from dingdan.web.api import auth, channels, health, inventory, me, my_orders, orders, payments, products
 from dingdan.web.limits import BodySizeLimit
+from dingdan.web.pages import sandbox_pay
+from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
 
@@ -60,7 +65,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.relay = relay
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels):
+    for module in (health, auth, products, inventory, orders, channels, me, my_orders, payments, sandbox_pay):
         app.include_router(module.router)
+    app.include_router(payments.webhooks)
+    app.state.payment_providers = ProviderRegistry(
+        [SandboxProvider(clock=clock.now, pay_page_url=f"/payments/{SANDBOX_CODE}")]
+    )
+    app.state.payment_webhook_secrets = {SANDBOX_CODE: sandbox_webhook_secrets(settings)}
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dingdan.auth import models as auth_models
 from dingdan.catalog import models as catalog_models
 from dingdan.channels import models as channels_models
+from dingdan.customers import models as customers_models
 from dingdan.inventory import models as inventory_models
 from dingdan.orders import models as orders_models
+from dingdan.payments import models as payments_models
 from dingdan.platform import events as platform_events
 from dingdan.platform.db import Base
 
@@ -18,4 +20,6 @@ MODULES = (
     inventory_models,
     orders_models,
     platform_events,
+    customers_models,
+    payments_models,
 )

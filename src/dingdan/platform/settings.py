@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     run_relay: bool = True
     broker_url: str = ""
+    auto_complete_days: int = Field(default=7, description="delivered orders complete after this")
+    sandbox_webhook_secret: str = ""
 
     def resolved_database_url(self) -> str:
         if self.database_url:

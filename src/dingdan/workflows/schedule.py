@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from dingdan.platform.db import Database
+from dingdan.workflows.complete_delivered import complete_delivered_orders
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
 
 
@@ -19,4 +20,5 @@ class ScheduledJob:
 
 JOBS: list[ScheduledJob] = [
     ScheduledJob("expire_unpaid_orders", 30, expire_unpaid_orders),
+    ScheduledJob("complete_delivered_orders", 3600, complete_delivered_orders),
 ]
