@@ -185,6 +185,7 @@ async def start_refund(
 ) -> Refund:
     """A pending refund row, checked against what is still refundable. Call with `payment`
     locked (lock_captured_payment); the provider key is stored before the provider is called."""
+    amount = rules.ensure_amount(amount).quantize(rules.CENT)  # as stored: the provider key's amount
     refunded, pending = await refund_totals(session, payment_id=payment.id)
     rules.check_refund(amount, captured=payment.amount, refunded=refunded, pending=pending)
     at = clock.now()

@@ -77,7 +77,7 @@ async def place_as_customer(
 
 def require_action(order: Mapping[Any, Any], action: CustomerAction, message: str) -> None:
     if action not in customer_actions(order):
-        raise ActionNotAllowed(message, field="status", status=order["status"], action=action.value)
+        raise ActionNotAllowed(message, field="status", order_status=order["status"], action=action.value)
 
 
 async def cancel_unpaid(session: AsyncSession, *, number: str, customer: CustomerFacts) -> None:
@@ -98,7 +98,7 @@ async def change_address(
         raise AddressLocked(
             "a parcel of this order has left or the order is closed; the address cannot change now",
             field="shipping_address",
-            status=order["status"],
+            order_status=order["status"],
         )
     address = data.shipping_address.model_dump()
     problems = rules.address_issues(address)
