@@ -16,8 +16,9 @@ from dingdan.platform import clock
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
 from dingdan.platform.settings import Settings, get_settings
-from dingdan.web import problems
+from dingdan.web import pages, problems
 from dingdan.web.api import auth, channels, health, inventory, me, my_orders, orders, payments, products
+from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.web.pages import sandbox_pay
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
@@ -72,5 +73,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         [SandboxProvider(clock=clock.now, pay_page_url=f"/payments/{SANDBOX_CODE}")]
     )
     app.state.payment_webhook_secrets = {SANDBOX_CODE: sandbox_webhook_secrets(settings)}
+    pages.install(app)
+    app.add_middleware(CsrfCookie)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
