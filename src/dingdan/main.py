@@ -20,7 +20,7 @@ from dingdan.web import pages, problems
 from dingdan.web.api import auth, channels, health, inventory, me, my_orders, orders, payments, products
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
-from dingdan.web.pages import sandbox_pay
+from dingdan.web.pages import account_orders, account_session, sandbox_pay
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -74,6 +74,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.payment_webhook_secrets = {SANDBOX_CODE: sandbox_webhook_secrets(settings)}
     pages.install(app)
+    account_session.install(app)
+    for page_module in (account_session, account_orders):
+        app.include_router(page_module.router)
     app.add_middleware(CsrfCookie)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -4,24 +4,20 @@ customer back to the shop. Like a real provider's page, it needs no shop login."
 
 from __future__ import annotations
 
-from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 import httpx
-from fastapi import APIRouter, Form, Path, Request
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi import APIRouter, Depends, Form, Path, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from dingdan.payments.adapters.sandbox import SANDBOX_CODE, SandboxProvider, build_webhook
 from dingdan.platform import clock
 from dingdan.platform.money import format_money
+from dingdan.web.csrf import verify_csrf
+from dingdan.web.pages.templating import render
 
 router = APIRouter(prefix="/payments/sandbox", tags=["payments"], include_in_schema=False)
 PaymentId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
-_templates = Environment(
-    loader=FileSystemLoader(FilePath(__file__).resolve().parent.parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
 
 
 def sandbox_of(request: Request) -> SandboxProvider:
@@ -33,13 +29,11 @@ def sandbox_of(request: Request) -> SandboxProvider:
 @router.get("/{payment_id}", response_class=HTMLResponse)
 async def pay_page(payment_id: PaymentId, request: Request) -> Response:
     payment = sandbox_of(request).get_payment(payment_id)
-    html = _templates.get_template("payments/sandbox_pay.html").render(
-        payment=payment, amount=format_money(payment.amount, payment.currency)
-    )
-    return HTMLResponse(html)
+    context = {"payment": payment, "amount": format_money(payment.amount, payment.currency)}
+    return render(request, "payments/sandbox_pay.html", context)
 
 
-@router.post("/{payment_id}")
+@router.post("/{payment_id}", dependencies=[Depends(verify_csrf)])
 async def settle(
     payment_id: PaymentId,
     request: Request,
