@@ -58,6 +58,31 @@ def demo(
     typer.echo(f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(e for e, _ in DEMO_STAFF))
 
 
+@app.command()
+def check() -> None:
+    """Recompute every invariant (stock, ledger, totals, reservations, outbox); exit 1 on drift."""
+    from dingdan.reports.invariants import run_checks, undelivered_events
+
+    async def run() -> bool:
+        db = _database()
+        try:
+            async with db.read() as session:
+                findings = await run_checks(session)
+                backlog = await undelivered_events(session)
+        finally:
+            await db.dispose()
+        for finding in findings:
+            mark = "ok  " if finding.count == 0 else "FAIL"
+            typer.echo(f"{mark} {finding.check}" + (f": {finding.count}" if finding.count else ""))
+            for example in finding.examples:
+                typer.echo(f"       {example}")
+        typer.echo(f"info events waiting for delivery: {backlog}")
+        return all(f.count == 0 for f in findings)
+
+    if not asyncio.run(run()):
+        raise typer.Exit(1)
+
+
 @app.command("create-staff")
 def create_staff(
     email: Annotated[str, typer.Option()],
@@ -98,7 +123,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=None,
+        access_log=False,
         proxy_headers=False,
     )
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from dingdan import __doc__ as about
 from dingdan.payments.adapters.base import ProviderRegistry
 from dingdan.payments.adapters.sandbox import SANDBOX_CODE, SandboxProvider
-from dingdan.platform import clock
+from dingdan.platform import clock, logs, metrics
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
 from dingdan.platform.settings import Settings, get_settings
@@ -20,6 +20,7 @@ from dingdan.web import pages, problems
 from dingdan.web.api import auth, channels, health, inventory, me, my_orders, orders, payments, products
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
+from dingdan.web.observability import Observe
 from dingdan.web.pages import account_orders, account_session, sandbox_pay
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
 from dingdan.workflows.schedule import JOBS, ScheduledJob
@@ -35,6 +36,7 @@ async def _run_every(db: Database, job: ScheduledJob) -> None:
         try:
             await job.run(db)
         except Exception:  # keep the schedule alive; the next round retries
+            metrics.JOB_FAILURES.labels(job.name).inc()
             log.exception("scheduled job %s failed", job.name)
 
 
@@ -45,6 +47,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.configure_logging:
+            logs.configure(settings.log_level, as_json=settings.log_json)
         tasks: list[asyncio.Task[None]] = []
         if settings.run_relay:
             relay.start()
@@ -79,4 +83,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(page_module.router)
     app.add_middleware(CsrfCookie)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Observe)
     return app

@@ -80,3 +80,22 @@ async def test_health_and_openapi(client):
         assert path in spec["paths"], path
     assert spec["paths"]["/api/v1/orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_metrics_readiness_and_request_ids(client, db, login):
+    sku = await make_sku(db, stock=1)
+    clerk = await login("clerk")
+    await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=clerk)
+    refused = order_body((sku, 1))
+    refused["customer"]["phone"] = "0977000111"
+    await client.post("/api/v1/orders", json=refused, headers=clerk)
+    text = (await client.get("/metrics")).text
+    assert 'dingdan_orders_placed_total{channel="web"}' in text
+    assert "dingdan_stock_reservations_refused_total" in text
+    assert 'dingdan_http_request_seconds_bucket{le="0.005",method="POST",route="/api/v1/orders"}' in text
+    assert "dingdan_outbox_lag_events" in text
+    assert (await client.get("/health/live")).json() == {"status": "ok"}
+    assert (await client.get("/health/ready")).status_code == 200
+    answer = await client.get("/health", headers={"X-Request-ID": "trace-123"})
+    assert answer.headers["x-request-id"] == "trace-123"
+    assert len((await client.get("/health")).headers["x-request-id"]) == 32

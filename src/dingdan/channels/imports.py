@@ -245,9 +245,7 @@ class _OrderAssembler:
             if ref in self._seen_refs:
                 message = f"rows of order {ref} must be next to each other (see row "
                 message += f"{self._seen_refs[ref]})"
-                self._open.errors.append(
-                    self._error(number, "order_ref", "rows_apart", message, ref)
-                )
+                self._open.errors.append(self._error(number, "order_ref", "rows_apart", message, ref))
             self._seen_refs.setdefault(ref, number)
         self._add_row(self._open, number, values)
 
@@ -293,9 +291,7 @@ class _OrderAssembler:
             known = order.order_values.setdefault(name, (value, number))
             if known[0] != value:
                 message = f"differs from row {known[1]} of the same order ({known[0]})"
-                order.errors.append(
-                    self._error(number, name, "differs_in_order", message, order.ref)
-                )
+                order.errors.append(self._error(number, name, "differs_in_order", message, order.ref))
 
     def _close(self, order: _OpenOrder) -> list[ImportItem]:
         first_row = order.lines[0][0]
@@ -304,9 +300,7 @@ class _OrderAssembler:
             if column.name in order.order_values or column.name in reported:
                 continue
             if column.required and column.per_order:
-                order.errors.append(
-                    self._error(first_row, column.name, "required", "is required", order.ref)
-                )
+                order.errors.append(self._error(first_row, column.name, "required", "is required", order.ref))
         if order.errors:
             return [*order.errors, *self._not_imported_notices(order)]
         rows = tuple(number for number, _ in order.lines)
@@ -315,9 +309,7 @@ class _OrderAssembler:
 
     def _error(self, row: int, name: str, code: str, message: str, ref: str | None) -> RowError:
         column = self._labels.get(name, name)
-        return RowError(
-            row=row, column=column, field=name, code=code, message=message, order_ref=ref
-        )
+        return RowError(row=row, column=column, field=name, code=code, message=message, order_ref=ref)
 
     def _not_imported_notices(self, order: _OpenOrder) -> list[ImportItem]:
         bad_rows = sorted({error.row for error in order.errors})

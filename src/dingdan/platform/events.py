@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dingdan.platform import clock
+from dingdan.platform import clock, metrics
 from dingdan.platform.db import Base, Database
 from dingdan.platform.types import BigId, UtcDateTime
 
@@ -73,6 +73,9 @@ class Event:
     created_at: datetime | None = None
 
 
+_INSERT_EVENT = insert(EventRow)
+
+
 def record(session: AsyncSession, event: Event) -> None:
     session.info.setdefault(PENDING_KEY, []).append(event)
 
@@ -93,7 +96,7 @@ async def flush_pending(session: AsyncSession) -> bool:
         }
         for e in pending
     ]
-    await session.execute(insert(EventRow).values(rows))
+    await session.execute(_INSERT_EVENT, rows)
     return True
 
 
@@ -175,6 +178,7 @@ class Relay:
                 while await self.deliver_batch():
                     pass
             except Exception:  # a broken handler must not stop the relay
+                metrics.JOB_FAILURES.labels("event_relay").inc()
                 log.exception("event relay batch failed")
 
     async def deliver_batch(self) -> int:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     broker_url: str = ""
     auto_complete_days: int = Field(default=7, description="delivered orders complete after this")
     sandbox_webhook_secret: str = ""
+    configure_logging: bool = True
+    log_json: bool = True
+    log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

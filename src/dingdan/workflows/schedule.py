@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dingdan.platform.db import Database
 from dingdan.workflows.complete_delivered import complete_delivered_orders
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
+from dingdan.workflows.place_order import forget_expired_keys
 
 
 @dataclass(frozen=True)
@@ -21,4 +22,5 @@ class ScheduledJob:
 JOBS: list[ScheduledJob] = [
     ScheduledJob("expire_unpaid_orders", 30, expire_unpaid_orders),
     ScheduledJob("complete_delivered_orders", 3600, complete_delivered_orders),
+    ScheduledJob("forget_expired_idempotency_keys", 3600, forget_expired_keys),
 ]

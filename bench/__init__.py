@@ -1,0 +1,1 @@
+"""dingdan's benchmarks: `make bench` (python -m bench)."""
