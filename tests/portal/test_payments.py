@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -31,7 +32,10 @@ async def start_payment(client, me, number):
 
 
 async def pay_in_sandbox(client, redirect_url, outcome="succeed"):
-    return await client.post(redirect_url, data={"outcome": outcome})
+    """What the customer does on the hosted page: open it, press pay (or fail)."""
+    page = await client.get(redirect_url)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return await client.post(redirect_url, data={"outcome": outcome, "csrf_token": token})
 
 
 async def timeline_topics(client, login, number):
