@@ -59,6 +59,47 @@ def demo(
 
 
 @app.command()
+def worker() -> None:
+    """Run background work: event handlers from the broker, the outbox relay and (when this
+    process leads) the schedule. Start as many as you like; see docs/deploy.md."""
+    from taskiq.api import run_receiver_task
+
+    from dingdan.main import run_schedule
+    from dingdan.platform import logs
+    from dingdan.platform.events import Relay
+    from dingdan.platform.jobs import Jobs
+    from dingdan.workflows.subscribers import build_subscribers
+
+    settings = get_settings()
+    if not settings.broker_url:
+        typer.echo(
+            "set DINGDAN_BROKER_URL (amqp://, redis:// or nats://): without a broker, "
+            "`dingdan serve` does all the work in-process"
+        )
+        raise typer.Exit(2)
+
+    async def run() -> None:
+        logs.configure(settings.log_level, as_json=settings.log_json)
+        db = _database()
+        subscribers = build_subscribers()
+        jobs = Jobs.create(settings.broker_url, db, subscribers)
+        jobs.broker.is_worker_process = True
+        await jobs.broker.startup()
+        relay = Relay(db, subscribers, publish=jobs.publish)
+        relay.start()
+        schedule = asyncio.create_task(run_schedule(db))
+        try:
+            await run_receiver_task(jobs.broker, max_async_tasks=50)
+        finally:
+            schedule.cancel()
+            await relay.stop()
+            await jobs.broker.shutdown()
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+@app.command()
 def check() -> None:
     """Recompute every invariant (stock, ledger, totals, reservations, outbox); exit 1 on drift."""
     from dingdan.reports.invariants import run_checks, undelivered_events
@@ -142,3 +183,7 @@ dingdan 訂單 is serving on {base}
 demo staff logins (password {DEMO_PASSWORD}):
   {", ".join(email for email, _ in DEMO_STAFF)}
 """)
+
+
+if __name__ == "__main__":
+    app()

@@ -15,9 +15,23 @@ from dingdan.payments.adapters.sandbox import SANDBOX_CODE, SandboxProvider
 from dingdan.platform import clock, logs, metrics
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
+from dingdan.platform.jobs import Jobs
+from dingdan.platform.leader import leadership
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.web import pages, problems
-from dingdan.web.api import auth, channels, health, inventory, me, my_orders, orders, payments, products
+from dingdan.web.api import (
+    aftersales,
+    auth,
+    channels,
+    health,
+    inventory,
+    me,
+    my_orders,
+    notifications,
+    orders,
+    payments,
+    products,
+)
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.web.observability import Observe
@@ -40,23 +54,48 @@ async def _run_every(db: Database, job: ScheduledJob) -> None:
             log.exception("scheduled job %s failed", job.name)
 
 
+async def run_schedule(db: Database) -> None:
+    """Every scheduled job, each on its own timer, while this process leads."""
+    async with leadership(db):
+        await asyncio.gather(*(_run_every(db, job) for job in JOBS))
+
+
+def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
+    """Customer accounts and orders, payment providers and their webhooks, the portal pages."""
+    for module in (me, my_orders, payments, sandbox_pay, account_session, account_orders):
+        app.include_router(module.router)
+    app.include_router(payments.webhooks)
+    app.state.payment_providers = ProviderRegistry(
+        [SandboxProvider(clock=clock.now, pay_page_url=f"/payments/{SANDBOX_CODE}")]
+    )
+    app.state.payment_webhook_secrets = {SANDBOX_CODE: sandbox_webhook_secrets(settings)}
+    account_session.install(app)
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url())
-    relay = Relay(database, build_subscribers())
+    subscribers = build_subscribers()
+    jobs = Jobs.create(settings.broker_url, database, subscribers) if settings.broker_url else None
+    relay = Relay(database, subscribers, publish=jobs.publish if jobs else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.configure_logging:
             logs.configure(settings.log_level, as_json=settings.log_json)
         tasks: list[asyncio.Task[None]] = []
+        if jobs:
+            await jobs.broker.startup()
         if settings.run_relay:
             relay.start()
-            tasks.extend(asyncio.create_task(_run_every(database, job)) for job in JOBS)
+            if not jobs:  # with a broker, the workers' leader runs the schedule
+                tasks.append(asyncio.create_task(run_schedule(database)))
         yield
         for task in tasks:
             task.cancel()
         await relay.stop()
+        if jobs:
+            await jobs.broker.shutdown()
         if db is None:
             await database.dispose()
 
@@ -70,18 +109,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.relay = relay
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels, me, my_orders, payments, sandbox_pay):
+    for module in (health, auth, products, inventory, orders, channels, aftersales, notifications):
         app.include_router(module.router)
-    app.include_router(payments.webhooks)
-    app.state.payment_providers = ProviderRegistry(
-        [SandboxProvider(clock=clock.now, pay_page_url=f"/payments/{SANDBOX_CODE}")]
-    )
-    app.state.payment_webhook_secrets = {SANDBOX_CODE: sandbox_webhook_secrets(settings)}
     pages.install(app)
-    account_session.install(app)
-    for page_module in (account_session, account_orders):
-        app.include_router(page_module.router)
+    _wire_customer_portal(app, settings)
     app.add_middleware(CsrfCookie)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/api/v1/aftersales/": settings.photo_max_bytes + 64 * 1024},
+    )
     app.add_middleware(Observe)
     return app

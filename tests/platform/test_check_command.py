@@ -28,7 +28,9 @@ async def test_a_healthy_shop_passes_every_check(client, db, login):
 
 async def test_drift_is_reported(client, db, login):
     sku = await make_sku(db, stock=10)
-    order = (await client.post("/api/v1/orders", json=order_body((sku, 2)), headers=await login("clerk"))).json()
+    order = (
+        await client.post("/api/v1/orders", json=order_body((sku, 2)), headers=await login("clerk"))
+    ).json()
 
     async def corrupt(session):
         await session.execute(update(StockLevel).where(StockLevel.sku == sku).values(on_hand=9))

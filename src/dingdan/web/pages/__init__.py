@@ -25,12 +25,13 @@ async def on_forbidden(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    from dingdan.web.pages import console
+    from dingdan.web.pages import aftersales, console
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, on_login_required)
     app.add_exception_handler(PageForbidden, on_forbidden)
     app.include_router(console.router)
+    app.include_router(aftersales.router)
 
     @app.get("/", include_in_schema=False)
     async def home() -> Response:
