@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     ship_from_city: str = "臺北市"
     ship_from_district: str = "中正區"
     ship_from_address: str = "重慶南路一段 122 號"
+    auto_complete_days: int = Field(default=7, description="delivered orders complete after this")
+    sandbox_webhook_secret: str = ""
     configure_logging: bool = True
     log_json: bool = True
     log_level: str = "INFO"
