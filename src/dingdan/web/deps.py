@@ -13,12 +13,17 @@ from dingdan.auth import rules as auth_rules
 from dingdan.auth import service as auth
 from dingdan.channels import rules as channel_rules
 from dingdan.channels import service as channels
+from dingdan.customers import rules as customer_rules
+from dingdan.customers import service as customers
 from dingdan.platform.db import Database
 from dingdan.platform.errors import Forbidden, Unauthorized
 
 bearer = HTTPBearer(
     auto_error=False,
-    description="A staff token from POST /api/v1/auth/token, or a channel API key (ddk_…)",
+    description=(
+        "A staff token from POST /api/v1/auth/token, a customer token from POST /api/v1/me/token,"
+        " or a channel API key (ddk_…)"
+    ),
 )
 # What a channel API key may do: place orders on its own channel, nothing staff-only.
 CHANNEL_KEY_PERMISSIONS = frozenset({auth_rules.Permission.ORDERS_PLACE})
@@ -65,6 +70,9 @@ async def current_principal(
     if token.startswith(channel_rules.API_KEY_PREFIX):
         return await _channel_principal(db, token)
     async with db.read() as session:
+        if customer_rules.is_customer_token(token):
+            customer = await customers.verify_token(session, token=token)
+            return customer_principal(customer)
         staff = await auth.verify_token(session, token=token)
     return Principal("staff", staff.staff_id, staff.role, staff.email, staff.token_hash)
 
@@ -85,6 +93,20 @@ def ensure_may_use_channel(principal: Principal, channel_code: str) -> None:
             f"this API key belongs to channel {principal.channel_code!r}, not {channel_code!r}",
             field="/channel",
         )
+
+
+def customer_principal(customer: customers.CustomerPrincipal) -> Principal:
+    # The label is the account id, so timelines name customers without their personal data.
+    return Principal(
+        "customer", customer.customer_id, "customer", str(customer.customer_id), customer.token_hash
+    )
+
+
+async def current_customer(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """A signed-in customer; a staff token is refused (staff permissions never apply here)."""
+    if principal.kind != "customer":
+        raise Forbidden("this is for customers: sign in with POST /api/v1/me/token")
+    return principal
 
 
 def require(permission: auth_rules.Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
@@ -111,6 +133,7 @@ def require_staff(permission: auth_rules.Permission) -> Callable[..., Coroutine[
     return check
 
 
+Customer = Annotated[Principal, Depends(current_customer)]
 P = auth_rules.Permission
 # One alias per permission: `who: OrdersManage` in a route checks the role and gives the caller.
 OrdersRead = Annotated[Principal, Depends(require(P.ORDERS_READ))]
