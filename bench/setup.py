@@ -88,7 +88,7 @@ def free_port() -> int:
 @contextmanager
 def served(url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
-    env = {**os.environ, "DINGDAN_DATABASE_URL": url, "DINGDAN_VAR_DIR": str(VAR), "DINGDAN_LOG_LEVEL": "WARNING",
+    env = {**os.environ, "DINGDAN_DATABASE_URL": url, "DINGDAN_VAR_DIR": str(VAR), "DINGDAN_LOG_LEVEL": "WARNING", "DINGDAN_RUN_RELAY": "true",
            **(extra_env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "dingdan.main:create_app", "--factory", "--host", "127.0.0.1",

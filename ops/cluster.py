@@ -36,6 +36,7 @@ class Cluster:
             "DINGDAN_BROKER_URL": BROKER,
             "DINGDAN_VAR_DIR": "var/cluster",
             "DINGDAN_LOG_LEVEL": "WARNING",
+            "DINGDAN_RUN_RELAY": "true",
         }
 
     def start_worker(self) -> subprocess.Popen[bytes]:

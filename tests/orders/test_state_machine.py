@@ -20,6 +20,9 @@ ALLOWED = {
     ("confirmed", "shipped"),
     ("confirmed", "cancelled"),
     ("partially_shipped", "shipped"),
+    ("partially_shipped", "confirmed"),
+    ("shipped", "partially_shipped"),
+    ("shipped", "confirmed"),
     ("shipped", "delivered"),
     ("delivered", "completed"),
 }

@@ -48,8 +48,10 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING_PAYMENT: frozenset({S.PENDING_REVIEW, S.CONFIRMED, S.CANCELLED}),
     S.PENDING_REVIEW: frozenset({S.CONFIRMED, S.CANCELLED}),
     S.CONFIRMED: frozenset({S.PENDING_REVIEW, S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED}),
-    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED}),
-    S.SHIPPED: frozenset({S.DELIVERED}),
+    # Back to confirmed / partially shipped only when parcels that had not been collected
+    # are cancelled (shipping's cancel_parcel).
+    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED, S.CONFIRMED}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.PARTIALLY_SHIPPED, S.CONFIRMED}),
     S.DELIVERED: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),

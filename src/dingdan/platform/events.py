@@ -150,6 +150,19 @@ async def _claim(session: AsyncSession, handler_name: str, event_id: int) -> boo
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
+async def _claim_many(session: AsyncSession, handler_name: str, event_ids: list[int]) -> set[int]:
+    """Claim (handler, event) for many events in one statement; returns the newly claimed."""
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    at = clock.now()
+    claimed = await session.execute(
+        ins(HandledEvent)
+        .values([{"handler": handler_name, "event_id": eid, "handled_at": at} for eid in event_ids])
+        .on_conflict_do_nothing()
+        .returning(HandledEvent.event_id)
+    )
+    return set(claimed.scalars())
+
+
 async def handle_once(session: AsyncSession, handler_name: str, event_id: int) -> bool:
     """Claims (handler, event); False when it was already handled."""
     try:
@@ -247,11 +260,29 @@ class Relay:
         if self.publish is not None:
             return await self.db.write(self._publish_batch)
         batch = await self._read_batch()
-        if batch:
-            await self.db.write(self._handle_and_mark, batch)
+        if not batch:
+            return 0
+        try:
+            await self.db.write(self._handle_all_and_mark, batch)
+        except Exception:  # some handler failed: redo the batch one handler at a time
+            log.warning("a handler failed in a batch of %d events; isolating it", len(batch))
+            await self.db.write(self._handle_each_and_mark, batch)
         return len(batch)
 
-    async def _handle_and_mark(self, session: AsyncSession, batch: list[Event]) -> None:
+    async def _handle_all_and_mark(self, session: AsyncSession, batch: list[Event]) -> None:
+        """The fast path: one claim statement per handler for the whole batch, no savepoints."""
+        wanted: dict[str, tuple[Handler, list[Event]]] = {}
+        for event in batch:
+            for name, handler in self.subscribers.for_topic(event.topic):
+                wanted.setdefault(name, (handler, []))[1].append(event)
+        for name, (handler, handled_events) in wanted.items():
+            fresh = await _claim_many(session, name, [e.id for e in handled_events])
+            for event in handled_events:
+                if event.id in fresh:
+                    await handler(session, event)
+        await _mark_delivered(session, [e.id for e in batch])
+
+    async def _handle_each_and_mark(self, session: AsyncSession, batch: list[Event]) -> None:
         done = await handle_batch(session, self.subscribers, batch)
         if done:
             await _mark_delivered(session, done)

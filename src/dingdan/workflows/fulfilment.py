@@ -35,6 +35,7 @@ from dingdan.shipping.rules import FulfilmentStatus, TrackingStatus, order_fulfi
 S = OrderStatus
 ORDER_PATH = [S.CONFIRMED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED]
 ORDER_STATUS_FOR = {
+    FulfilmentStatus.UNFULFILLED: S.CONFIRMED,
     FulfilmentStatus.PARTIALLY_SHIPPED: S.PARTIALLY_SHIPPED,
     FulfilmentStatus.SHIPPED: S.SHIPPED,
     FulfilmentStatus.DELIVERED: S.DELIVERED,
@@ -190,9 +191,12 @@ async def sync_order_fulfilment(
 
 
 def _next_step(current: OrderStatus, target: OrderStatus) -> OrderStatus | None:
-    """The furthest status towards `target` the state machine allows from `current`; the
-    order never moves backwards (a cancelled parcel only changes fulfillment_status)."""
+    """The furthest status towards `target` the state machine allows from `current`. Moving
+    back (parcels cancelled before collection) is one direct step, which the machine allows
+    only from partially_shipped/shipped; a delivered order never moves back."""
     if current not in ORDER_PATH or current == target:
         return None
+    if ORDER_PATH.index(target) < ORDER_PATH.index(current):
+        return target if can_transition(current, target) else None
     ahead = ORDER_PATH[ORDER_PATH.index(current) + 1 : ORDER_PATH.index(target) + 1]
     return next((step for step in reversed(ahead) if can_transition(current, step)), None)
