@@ -13,8 +13,9 @@ from dingdan import __doc__ as about
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
 from dingdan.platform.settings import Settings, get_settings
+from dingdan.reports import subscribers as report_subscribers
 from dingdan.web import problems
-from dingdan.web.api import auth, channels, health, inventory, orders, products
+from dingdan.web.api import auth, channels, health, inventory, orders, products, reports
 from dingdan.web.limits import BodySizeLimit
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -35,7 +36,10 @@ async def _run_every(db: Database, job: ScheduledJob) -> None:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url())
-    relay = Relay(database, build_subscribers())
+    subscribers = build_subscribers()
+    report_subscribers.register(subscribers)
+    relay = Relay(database, subscribers)
+    reports_db = Database(settings.reports_database_url) if settings.reports_database_url else database
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,6 +53,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         await relay.stop()
         if db is None:
             await database.dispose()
+        if reports_db is not database:
+            await reports_db.dispose()
 
     app = FastAPI(
         title="dingdan 訂單 API",
@@ -58,9 +64,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.db = database
     app.state.relay = relay
+    app.state.reports_db = reports_db
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels):
+    for module in (health, auth, products, inventory, orders, channels, reports):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

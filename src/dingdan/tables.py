@@ -9,6 +9,7 @@ from dingdan.inventory import models as inventory_models
 from dingdan.orders import models as orders_models
 from dingdan.platform import events as platform_events
 from dingdan.platform.db import Base
+from dingdan.reports import models as reports_models
 
 metadata = Base.metadata
 MODULES = (
@@ -18,4 +19,5 @@ MODULES = (
     inventory_models,
     orders_models,
     platform_events,
+    reports_models,
 )

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     run_relay: bool = True
     broker_url: str = ""
+    shop_time_zone: str = Field(default="Asia/Taipei", description="the shop's days: reports, demo data")
 
     def resolved_database_url(self) -> str:
         if self.database_url:
