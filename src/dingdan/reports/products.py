@@ -125,6 +125,8 @@ async def best_sellers(
     stock = await _stock_by_sku(session)
     grouped: dict[Any, dict[str, Any]] = {}
     for (sku, product_id, cat), sums in by_sku.items():
+        if not any(sums.values()):
+            continue  # every order of it was cancelled
         entry = grouped.setdefault(
             _group_key(group, sku, product_id, cat),
             {"orders": 0, "units": 0, "sales": ZERO, "on_hand": 0, "available": 0, "sku": sku},

@@ -92,7 +92,7 @@ async def regions_report(
     places: dict[tuple[str, str | None], Mapping[Any, Any]] = {(c, d): v for (c, d), v in by_place.items()}
     if level is RegionLevel.COUNTY:
         places = {(c, None): sums for (c,), sums in _roll_up(by_place, lambda p: (p[0],)).items()}
-    items = [{**_place(c, d), **_figures(sums)} for (c, d), sums in places.items()]
+    items = [{**_place(c, d), **_figures(sums)} for (c, d), sums in places.items() if any(sums.values())]
     items.sort(key=lambda item: (-item["sales"], -item["orders"], item["county"], item.get("district", "")))
     regions = _roll_up(by_place, lambda p: REGIONS.get(p[0], OTHER_REGION)[0])
     return {
@@ -103,7 +103,7 @@ async def regions_report(
         "county": county,
         "items": items,
         "by_region": sorted(
-            ({"region": name, **_figures(sums)} for name, sums in regions.items()),
+            ({"region": name, **_figures(sums)} for name, sums in regions.items() if any(sums.values())),
             key=lambda r: (-r["sales"], r["region"]),
         ),
         "totals": _figures(_roll_up(by_place, lambda _p: "all").get("all", dict.fromkeys(MEASURES, ZERO))),

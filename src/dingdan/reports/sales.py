@@ -126,6 +126,7 @@ def _compare(now: dict[str, dict[str, Any]], before: dict[str, dict[str, Any]], 
             "previous_amount": before.get(key, zero)["amount"],
         }
         for key in sorted(now.keys() | before.keys(), key=lambda k: (-now.get(k, zero)["orders"], k))
+        if now.get(key, zero)["orders"] or before.get(key, zero)["orders"]
     ]
 
 
