@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -12,6 +13,7 @@ from dingdan.platform import migrate as migrations
 from dingdan.platform.db import Database
 from dingdan.platform.settings import get_settings
 
+SMALL_DEMO_ORDERS = 30
 app = typer.Typer(help="dingdan 訂單: an online order system.", no_args_is_help=True)
 
 
@@ -27,9 +29,23 @@ def migrate() -> None:
     typer.echo(f"database is up to date ({url.split('://')[0]})")
 
 
+def _progress(bar: Any) -> Callable[[int], None]:
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        bar.update(count - done)
+        done = count
+
+    return step
+
+
 @app.command()
 def demo(
-    orders: Annotated[int, typer.Option(help="how many demo orders to place")] = 30,
+    orders: Annotated[
+        int | None,
+        typer.Option(help="load N orders of a year's history in bulk (without it: a small demo shop)"),
+    ] = None,
     if_empty: Annotated[bool, typer.Option(help="quietly do nothing when data exists")] = False,
 ) -> None:
     """Load the demo shop (staff, products, stock, orders) into an empty database."""
@@ -42,20 +58,51 @@ def demo(
                 if not if_empty:
                     typer.echo("the database already has data; demo not loaded")
                 return
-            with typer.progressbar(length=orders, label="demo orders") as bar:
-                done = 0
-
-                def step(count: int) -> None:
-                    nonlocal done
-                    bar.update(count - done)
-                    done = count
-
-                await load_demo(db, orders=orders, progress=step)
+            if orders is None:
+                with typer.progressbar(length=SMALL_DEMO_ORDERS, label="demo orders") as bar:
+                    await load_demo(db, orders=SMALL_DEMO_ORDERS, progress=_progress(bar))
+            else:
+                await _load_at_scale(db, orders)
         finally:
             await db.dispose()
 
     asyncio.run(run())
     typer.echo(f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(e for e, _ in DEMO_STAFF))
+
+
+async def _load_at_scale(db: Database, orders: int) -> None:
+    from dingdan.reports.rollups import rebuild
+    from dingdan.workflows.load_demo_at_scale import load_demo_at_scale
+
+    with typer.progressbar(length=orders, label="demo orders ") as bar:
+        await load_demo_at_scale(db, orders=orders, progress=_progress(bar))
+    with typer.progressbar(length=orders, label="report rollups") as bar:
+        await rebuild(db, progress=_progress(bar))
+
+
+rollups = typer.Typer(help="Report rollups.", no_args_is_help=True)
+app.add_typer(rollups, name="rollups")
+
+
+@rollups.command("rebuild")
+def rebuild_rollups() -> None:
+    """Recompute every report rollup from the orders (run it when the shop is quiet)."""
+    from sqlalchemy import func, select
+
+    from dingdan.orders.service import ORDERS
+    from dingdan.reports.rollups import rebuild
+
+    async def run() -> int:
+        db = _database()
+        try:
+            async with db.read() as session:
+                total = int(await session.scalar(select(func.count()).select_from(ORDERS)) or 0)
+            with typer.progressbar(length=total, label="report rollups") as bar:
+                return await rebuild(db, progress=_progress(bar))
+        finally:
+            await db.dispose()
+
+    typer.echo(f"rollups rebuilt from {asyncio.run(run())} orders")
 
 
 @app.command("create-staff")

@@ -31,6 +31,7 @@ SHIPPED_TOPICS = frozenset({"order.partially_shipped", "order.shipped"})
 CONFIRMED_TOPIC = "order.confirmed"
 DELIVERED_TOPIC = "order.delivered"
 PLACED_TOPIC = "order.placed"
+PAYLOAD_KEYS = ("to_status", "carrier", "amount")  # what a fact reads from an event's payload
 
 Key = tuple[Any, ...]
 Measures = dict[str, Any]

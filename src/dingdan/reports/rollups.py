@@ -12,12 +12,13 @@ from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import RowMapping, Table, and_, delete, exists, insert, or_, select, text, update
+from sqlalchemy import RowMapping, Table, and_, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.orders.models import Order, OrderLine
+from dingdan.platform import bulk
 from dingdan.platform.db import Database
 from dingdan.platform.events import Event, EventRow
 from dingdan.platform.settings import get_settings
@@ -58,7 +59,7 @@ ORDER_COLUMNS = (
 )
 LINE_COLUMNS = ("order_id", "sku", "product_id", "category_code", "quantity", "line_total")
 ADVISORY_NAMESPACE = 7007  # pg_advisory_xact_lock(namespace, order id): one refresh per order at a time
-REBUILD_BATCH = 2000
+REBUILD_BATCH = 5000
 
 Progress = Callable[[int], None]
 
@@ -92,27 +93,43 @@ async def apply_changes(session: AsyncSession, changes: facts.Contributions) -> 
 
 
 async def _order_inputs(
-    session: AsyncSession, order_ids: Sequence[int]
+    session: AsyncSession, low: int, high: int, firsts: set[int] | None = None
 ) -> tuple[list[RowMapping], dict[int, list[Any]], dict[str, list[Event]], set[int]]:
+    """The orders with ids from `low` to `high`, their lines, timelines and first-order flags."""
     found = await session.execute(
-        select(*(ORDERS.c[c] for c in ORDER_COLUMNS)).where(ORDERS.c.id.in_(order_ids)).order_by(ORDERS.c.id)
+        select(*(ORDERS.c[c] for c in ORDER_COLUMNS))
+        .where(ORDERS.c.id.between(low, high))
+        .order_by(ORDERS.c.id)
     )
     orders = list(found.mappings())
     lines: dict[int, list[Any]] = {o["id"]: [] for o in orders}
-    rows = await session.execute(
-        select(*(LINES.c[c] for c in LINE_COLUMNS)).where(LINES.c.order_id.in_(order_ids))
-    )
-    for line in rows.mappings():
+    line_rows = select(*(LINES.c[c] for c in LINE_COLUMNS)).where(LINES.c.order_id.between(low, high))
+    for line in (await session.execute(line_rows)).mappings():
         lines[line["order_id"]].append(line)
     timelines: dict[str, list[Event]] = {o["number"]: [] for o in orders}
+    # Only the payload keys a fact reads, extracted by the database: no JSON decoding here.
+    keys = [EVENTS.c.payload[key].as_string() for key in facts.PAYLOAD_KEYS]
     stmt = (
-        select(EVENTS.c.aggregate_id, EVENTS.c.topic, EVENTS.c.created_at, EVENTS.c.payload)
-        .where(EVENTS.c.aggregate_type == "order", EVENTS.c.aggregate_id.in_(list(timelines)))
+        select(EVENTS.c.aggregate_id, EVENTS.c.topic, EVENTS.c.created_at, *keys)
+        .join(ORDERS, and_(EVENTS.c.aggregate_type == "order", EVENTS.c.aggregate_id == ORDERS.c.number))
+        .where(ORDERS.c.id.between(low, high))
         .order_by(EVENTS.c.id)
     )
-    for number, topic, at, payload in await session.execute(stmt):
-        timelines[number].append(Event(topic, "order", number, payload or {}, created_at=at))
-    return orders, lines, timelines, await _first_orders(session, order_ids)
+    for number, topic, at, *values in await session.execute(stmt):
+        payload = {k: v for k, v in zip(facts.PAYLOAD_KEYS, values, strict=True) if v is not None}
+        timelines[number].append(Event(topic, "order", number, payload, created_at=at))
+    if firsts is None:
+        firsts = await _first_orders(session, [o["id"] for o in orders])
+    return orders, lines, timelines, firsts
+
+
+async def _every_first_order(session: AsyncSession) -> set[int]:
+    """Every customer's first order (by phone), in one pass: for the rebuild."""
+    rank = func.row_number().over(
+        partition_by=ORDERS.c.customer_phone, order_by=(ORDERS.c.created_at, ORDERS.c.id)
+    )
+    ranked = select(ORDERS.c.id, rank.label("rank")).subquery()
+    return set((await session.execute(select(ranked.c.id).where(ranked.c.rank == 1))).scalars())
 
 
 async def _first_orders(session: AsyncSession, order_ids: Sequence[int]) -> set[int]:
@@ -149,7 +166,7 @@ async def refresh_order(session: AsyncSession, *, number: str) -> None:
             {"ns": ADVISORY_NAMESPACE, "key": order_id % 2**31},
         )
     stored = (await session.execute(select(FACTS).where(FACTS.c.order_id == order_id))).mappings().first()
-    new = _facts_of(await _order_inputs(session, [order_id]))[0]
+    new = _facts_of(await _order_inputs(session, order_id, order_id))[0]
     changes = facts.difference(facts.contributions(stored), facts.contributions(new))
     if stored is not None and not any(changes.values()) and _same_fact(stored, new):
         return
@@ -181,24 +198,25 @@ async def _rebuild(session: AsyncSession, *, progress: Progress | None) -> int:
         await session.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
     for table in [FACTS, *ROLLUP_TABLES.values()]:
         await session.execute(delete(table))
+    firsts = await _every_first_order(session)
     total: facts.Contributions = {}
     done, after_id = 0, 0
-    while ids := list(
-        (
-            await session.execute(
-                select(ORDERS.c.id).where(ORDERS.c.id > after_id).order_by(ORDERS.c.id).limit(REBUILD_BATCH)
-            )
-        ).scalars()
-    ):
-        batch = _facts_of(await _order_inputs(session, ids))
+    while ids := await _next_ids(session, after_id):
+        batch = _facts_of(await _order_inputs(session, ids[0], ids[-1], firsts))
         for fact in batch:
             facts.add_into(total, facts.contributions(fact))
-        await session.execute(insert(FACTS), batch)
+        await bulk.copy_rows(session, FACTS, batch)
         done, after_id = done + len(ids), ids[-1]
         if progress:
             progress(done)
     await _insert_totals(session, total)
+    await bulk.analyze(session, [FACTS, *ROLLUP_TABLES.values()])
     return done
+
+
+async def _next_ids(session: AsyncSession, after_id: int) -> list[int]:
+    stmt = select(ORDERS.c.id).where(ORDERS.c.id > after_id).order_by(ORDERS.c.id).limit(REBUILD_BATCH)
+    return list((await session.execute(stmt)).scalars())
 
 
 async def _insert_totals(session: AsyncSession, total: facts.Contributions) -> None:
@@ -207,5 +225,4 @@ async def _insert_totals(session: AsyncSession, total: facts.Contributions) -> N
             continue
         table, keys = ROLLUP_TABLES[name], facts.ROLLUP_KEYS[name]
         values = [{**dict(zip(keys, key, strict=True)), **measures} for key, measures in rows.items()]
-        for start in range(0, len(values), 5000):
-            await session.execute(insert(table), values[start : start + 5000])
+        await bulk.copy_rows(session, table, values)
