@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import RowMapping, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.reports.exports import Sheet
@@ -50,30 +50,40 @@ def _add(into: dict[str, int], row: Mapping[Any, Any]) -> None:
         into[measure] += int(row[measure])
 
 
-async def fulfilment_report(
-    session: AsyncSession, *, period: Period, granularity: Granularity, channel: str | None
-) -> dict[str, Any]:
+async def _sums_by(
+    session: AsyncSession, period: Period, channel: str | None, *dims: Any
+) -> list[RowMapping]:
     sums = [func.sum(getattr(DailyFulfilment, m)).label(m) for m in MEASURES]
-    dims = (DailyFulfilment.day, DailyFulfilment.channel, DailyFulfilment.carrier)
     stmt = select(*dims, *sums).where(DailyFulfilment.day.between(period.start, period.end)).group_by(*dims)
     if channel is not None:
         stmt = stmt.where(DailyFulfilment.channel == channel)
+    return list((await session.execute(stmt)).mappings())
+
+
+def _by(rows: list[RowMapping], name: str) -> list[dict[str, Any]]:
+    found: dict[str, dict[str, int]] = {}
+    for row in rows:
+        _add(found.setdefault(row[name], dict.fromkeys(MEASURES, 0)), row)
+    return [{name: key, **figures(sums)} for key, sums in sorted(found.items())]
+
+
+async def fulfilment_report(
+    session: AsyncSession, *, period: Period, granularity: Granularity, channel: str | None
+) -> dict[str, Any]:
     series = {start: dict.fromkeys(MEASURES, 0) for start in buckets(period, granularity)}
-    by_carrier: dict[str, dict[str, int]] = {}
-    by_channel: dict[str, dict[str, int]] = {}
-    totals = dict.fromkeys(MEASURES, 0)
-    for row in (await session.execute(stmt)).mappings():
+    for row in await _sums_by(session, period, channel, DailyFulfilment.day):
         _add(series[bucket_of(row["day"], granularity)], row)
-        _add(by_carrier.setdefault(row["carrier"], dict.fromkeys(MEASURES, 0)), row)
-        _add(by_channel.setdefault(row["channel"], dict.fromkeys(MEASURES, 0)), row)
+    places = await _sums_by(session, period, channel, DailyFulfilment.channel, DailyFulfilment.carrier)
+    totals = dict.fromkeys(MEASURES, 0)
+    for row in places:
         _add(totals, row)
     return {
         "from": period.start,
         "to": period.end,
         "granularity": granularity.value,
         "totals": figures(totals),
-        "by_carrier": [{"carrier": k, **figures(v)} for k, v in sorted(by_carrier.items())],
-        "by_channel": [{"channel": k, **figures(v)} for k, v in sorted(by_channel.items())],
+        "by_carrier": _by(places, "carrier"),
+        "by_channel": _by(places, "channel"),
         "series": [{"period": start, **figures(v)} for start, v in series.items()],
     }
 
