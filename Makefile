@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-long lint bench clean
+.PHONY: install run test test-long lint bench cluster clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+cluster: install
+	$(BIN)/python -m ops.cluster
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench.<name>` (see docs/benchmarks.md)."""
+"""dingdan's benchmarks: `make bench` (python -m bench)."""

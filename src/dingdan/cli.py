@@ -70,6 +70,71 @@ def demo(
     typer.echo(f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(e for e, _ in DEMO_STAFF))
 
 
+@app.command()
+def worker() -> None:
+    """Run background work: event handlers from the broker, the outbox relay and (when this
+    process leads) the schedule. Start as many as you like; see docs/deploy.md."""
+    from taskiq.api import run_receiver_task
+
+    from dingdan.main import build_all_subscribers, run_schedule
+    from dingdan.platform import logs
+    from dingdan.platform.events import Relay
+    from dingdan.platform.jobs import Jobs
+
+    settings = get_settings()
+    if not settings.broker_url:
+        typer.echo(
+            "set DINGDAN_BROKER_URL (amqp://, redis:// or nats://): without a broker, "
+            "`dingdan serve` does all the work in-process"
+        )
+        raise typer.Exit(2)
+
+    async def run() -> None:
+        logs.configure(settings.log_level, as_json=settings.log_json)
+        db = _database()
+        subscribers = build_all_subscribers()
+        jobs = Jobs.create(settings.broker_url, db, subscribers)
+        jobs.broker.is_worker_process = True
+        await jobs.broker.startup()
+        relay = Relay(db, subscribers, publish=jobs.publish)
+        relay.start()
+        schedule = asyncio.create_task(run_schedule(db))
+        try:
+            await run_receiver_task(jobs.broker, max_async_tasks=50)
+        finally:
+            schedule.cancel()
+            await relay.stop()
+            await jobs.broker.shutdown()
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+@app.command()
+def check() -> None:
+    """Recompute every invariant (stock, ledger, totals, reservations, outbox); exit 1 on drift."""
+    from dingdan.reports.invariants import run_checks, undelivered_events
+
+    async def run() -> bool:
+        db = _database()
+        try:
+            async with db.read() as session:
+                findings = await run_checks(session)
+                backlog = await undelivered_events(session)
+        finally:
+            await db.dispose()
+        for finding in findings:
+            mark = "ok  " if finding.count == 0 else "FAIL"
+            typer.echo(f"{mark} {finding.check}" + (f": {finding.count}" if finding.count else ""))
+            for example in finding.examples:
+                typer.echo(f"       {example}")
+        typer.echo(f"info events waiting for delivery: {backlog}")
+        return all(f.count == 0 for f in findings)
+
+    if not asyncio.run(run()):
+        raise typer.Exit(1)
+
+
 async def _load_at_scale(db: Database, orders: int) -> None:
     from dingdan.reports.rollups import rebuild
     from dingdan.workflows.load_demo_at_scale import load_demo_at_scale
@@ -145,7 +210,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=None,
+        access_log=False,
         proxy_headers=False,
     )
 
@@ -163,3 +229,7 @@ dingdan 訂單 is serving on {base}
 demo staff logins (password {DEMO_PASSWORD}):
   {", ".join(email for email, _ in DEMO_STAFF)}
 """)
+
+
+if __name__ == "__main__":
+    app()

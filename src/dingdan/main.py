@@ -10,13 +10,19 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from dingdan import __doc__ as about
+from dingdan.platform import logs, metrics
 from dingdan.platform.db import Database
-from dingdan.platform.events import Relay
+from dingdan.platform.events import Relay, Subscribers
+from dingdan.platform.jobs import Jobs
+from dingdan.platform.leader import leadership
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.reports import subscribers as report_subscribers
-from dingdan.web import problems
-from dingdan.web.api import auth, channels, health, inventory, orders, products, reports
+from dingdan.web import pages, problems
+from dingdan.web.api import aftersales, auth, channels, health, inventory, notifications, orders, products
+from dingdan.web.api import reports as report_api
+from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
+from dingdan.web.observability import Observe
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
 
@@ -30,31 +36,51 @@ async def _run_every(db: Database, job: ScheduledJob) -> None:
         try:
             await job.run(db)
         except Exception:  # keep the schedule alive; the next round retries
+            metrics.JOB_FAILURES.labels(job.name).inc()
             log.exception("scheduled job %s failed", job.name)
+
+
+async def run_schedule(db: Database) -> None:
+    """Every scheduled job, each on its own timer, while this process leads."""
+    async with leadership(db):
+        await asyncio.gather(*(_run_every(db, job) for job in JOBS))
+
+
+def build_all_subscribers() -> Subscribers:
+    """The workflows' reactions plus the reports' rollup refresh: sibling layers that do not
+    import each other, joined here (used by the API process and by `dingdan worker`)."""
+    subscribers = build_subscribers()
+    report_subscribers.register(subscribers)
+    return subscribers
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url())
-    subscribers = build_subscribers()
-    report_subscribers.register(subscribers)
-    relay = Relay(database, subscribers)
+    subscribers = build_all_subscribers()
+    jobs = Jobs.create(settings.broker_url, database, subscribers) if settings.broker_url else None
+    relay = Relay(database, subscribers, publish=jobs.publish if jobs else None)
     reports_db = Database(settings.reports_database_url) if settings.reports_database_url else database
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.configure_logging:
+            logs.configure(settings.log_level, as_json=settings.log_json)
         tasks: list[asyncio.Task[None]] = []
+        if jobs:
+            await jobs.broker.startup()
         if settings.run_relay:
             relay.start()
-            tasks.extend(asyncio.create_task(_run_every(database, job)) for job in JOBS)
+            if not jobs:  # with a broker, the workers' leader runs the schedule
+                tasks.append(asyncio.create_task(run_schedule(database)))
         yield
         for task in tasks:
             task.cancel()
         await relay.stop()
-        if db is None:
-            await database.dispose()
-        if reports_db is not database:
-            await reports_db.dispose()
+        if jobs:
+            await jobs.broker.shutdown()
+        for owned in {database, reports_db} - {db}:
+            await owned.dispose()
 
     app = FastAPI(
         title="dingdan 訂單 API",
@@ -67,7 +93,24 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.reports_db = reports_db
     app.state.settings = settings
     problems.install(app)
-    for module in (health, auth, products, inventory, orders, channels, reports):
+    for module in (
+        health,
+        auth,
+        products,
+        inventory,
+        orders,
+        channels,
+        aftersales,
+        notifications,
+        report_api,
+    ):
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    pages.install(app)
+    app.add_middleware(CsrfCookie)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/api/v1/aftersales/": settings.photo_max_bytes + 64 * 1024},
+    )
+    app.add_middleware(Observe)
     return app

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dingdan.aftersales import models as aftersales_models
 from dingdan.auth import models as auth_models
 from dingdan.catalog import models as catalog_models
 from dingdan.channels import models as channels_models
 from dingdan.inventory import models as inventory_models
+from dingdan.notifications import models as notifications_models
 from dingdan.orders import models as orders_models
 from dingdan.platform import events as platform_events
 from dingdan.platform.db import Base
@@ -19,5 +21,7 @@ MODULES = (
     inventory_models,
     orders_models,
     platform_events,
+    notifications_models,
+    aftersales_models,
     reports_models,
 )

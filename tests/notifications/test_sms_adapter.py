@@ -36,9 +36,7 @@ async def http_client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def gateway_for(url: str, client: httpx.AsyncClient) -> HttpSmsGateway:
-    return HttpSmsGateway(
-        url=url, secret=SECRET, client=client, clock=lambda: SENT_AT, timeout_seconds=5
-    )
+    return HttpSmsGateway(url=url, secret=SECRET, client=client, clock=lambda: SENT_AT, timeout_seconds=5)
 
 
 async def test_the_gateway_receives_the_documented_signed_payload(

@@ -65,9 +65,7 @@ def test_both_languages_cover_every_message_with_the_same_fields() -> None:
         (MessageKind.REFUND_ISSUED, ["退款", "$1,280"]),
     ],
 )
-def test_customer_messages_in_zh_hant_use_the_storefront_terms(
-    kind: MessageKind, terms: list[str]
-) -> None:
+def test_customer_messages_in_zh_hant_use_the_storefront_terms(kind: MessageKind, terms: list[str]) -> None:
     message = render(kind, Locale.ZH_HANT, FULL_CONTEXT)
     for term in terms:
         assert term in message.text

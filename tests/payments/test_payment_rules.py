@@ -54,9 +54,7 @@ def test_refunds_accepted_in_any_order_never_exceed_captured(
     for amount in attempts:
         remaining_before = captured - refunded
         try:
-            remaining = check_refund(
-                amount, captured=captured, refunded=refunded, pending=Decimal(0)
-            )
+            remaining = check_refund(amount, captured=captured, refunded=refunded, pending=Decimal(0))
         except RefundExceedsCaptured as refused:
             assert amount > remaining_before
             assert refused.refundable == remaining_before

@@ -26,8 +26,7 @@ NOW = datetime(2021, 1, 5, 21, 30, tzinfo=UTC)
 
 def signed_headers(body: bytes, secret: str = SECRET) -> dict[str, str]:
     digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return {"Content-Type": "application/json",
-            "Aftership-Hmac-Sha256": base64.b64encode(digest).decode()}
+    return {"Content-Type": "application/json", "Aftership-Hmac-Sha256": base64.b64encode(digest).decode()}
 
 
 def test_signature_is_base64_hmac_sha256_of_the_raw_body():
@@ -41,7 +40,11 @@ def test_documented_sample_becomes_dingdan_events():
     assert parsed.courier_code == "usps"
     assert parsed.provider_event_id == "3f645f5e-530b-4062-8695-db6a64420af8"
     assert [e.status for e in parsed.events] == [
-        S.INFO_RECEIVED, S.PICKED_UP, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED,
+        S.INFO_RECEIVED,
+        S.PICKED_UP,
+        S.IN_TRANSIT,
+        S.OUT_FOR_DELIVERY,
+        S.DELIVERED,
     ]
     delivered = parsed.events[-1]
     assert delivered.occurred_at == datetime(2021, 1, 5, 19, 35, tzinfo=UTC)
@@ -94,8 +97,7 @@ def test_signed_but_unreadable_body_is_malformed():
     [
         ("InTransit", "InTransit_002", (S.PICKED_UP, None)),
         ("InTransit", "InTransit_003", (S.IN_TRANSIT, None)),
-        ("AttemptFail", "AttemptFail_002",
-         (S.DELIVERY_FAILED, TrackingReason.RECIPIENT_UNAVAILABLE)),
+        ("AttemptFail", "AttemptFail_002", (S.DELIVERY_FAILED, TrackingReason.RECIPIENT_UNAVAILABLE)),
         ("Exception", "Exception_007", (S.EXCEPTION, TrackingReason.ADDRESS_ISSUE)),
         ("Exception", "Exception_010", (S.RETURNING, None)),
         ("Exception", "Exception_011", (S.RETURNED, None)),

@@ -49,9 +49,7 @@ def a_note(**changes) -> ShippingNote:
 
 
 def run(*command: str | Path) -> str:
-    return subprocess.run(
-        [str(part) for part in command], check=True, capture_output=True, text=True
-    ).stdout
+    return subprocess.run([str(part) for part in command], check=True, capture_output=True, text=True).stdout
 
 
 def page_count(path: Path) -> int:
@@ -84,10 +82,22 @@ def test_chinese_font_is_embedded(note_pdf):
 @needs_tools
 def test_text_comes_back_out(note_pdf):
     text = run("pdftotext", "-layout", note_pdf, "-")
-    for expected in ("好物小舖", "發貨單", "DD20240603001", "王小明",
-                     "臺北市中正區重慶南路一段122號", "0912-345-678", "純棉短袖上衣",
-                     "顏色：紅", "尺寸：M", "規格：350ml", "易碎品，請小心輕放",
-                     "SIM1234567891", "模擬物流", "TS-RED-M"):
+    for expected in (
+        "好物小舖",
+        "發貨單",
+        "DD20240603001",
+        "王小明",
+        "臺北市中正區重慶南路一段122號",
+        "0912-345-678",
+        "純棉短袖上衣",
+        "顏色：紅",
+        "尺寸：M",
+        "規格：350ml",
+        "易碎品，請小心輕放",
+        "SIM1234567891",
+        "模擬物流",
+        "TS-RED-M",
+    ):
         assert expected in text, expected
 
 
@@ -103,10 +113,14 @@ def test_barcode_decodes_to_the_tracking_number(note_pdf, tmp_path):
 def test_bulk_print_puts_each_order_on_its_own_page(tmp_path):
     path = tmp_path / "bulk.pdf"
     numbers = [f"DD2024060300{n}" for n in range(1, 4)]
-    path.write_bytes(render_shipping_notes(
-        [a_note(order_number=number, tracking_number=f"SIM00000000{n}")
-         for n, number in enumerate(numbers)]
-    ))
+    path.write_bytes(
+        render_shipping_notes(
+            [
+                a_note(order_number=number, tracking_number=f"SIM00000000{n}")
+                for n, number in enumerate(numbers)
+            ]
+        )
+    )
     assert page_count(path) == 3
     pages = [run("pdftotext", "-f", str(p), "-l", str(p), path, "-") for p in (1, 2, 3)]
     for page, number in zip(pages, numbers, strict=True):

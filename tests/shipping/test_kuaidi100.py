@@ -19,8 +19,7 @@ from dingdan.shipping.rules import TrackingReason, TrackingStatus
 S = TrackingStatus
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE_PARAM = (FIXTURES / "kuaidi100_push_param.json").read_text(encoding="utf-8").strip()
-DELIVERED_PARAM = (FIXTURES / "kuaidi100_push_delivered_param.json").read_text(
-    encoding="utf-8").strip()
+DELIVERED_PARAM = (FIXTURES / "kuaidi100_push_delivered_param.json").read_text(encoding="utf-8").strip()
 SALT = "dingdan-salt"
 NOW = datetime(2012, 8, 30, 3, 0, tzinfo=UTC)
 
@@ -50,7 +49,10 @@ def test_documented_sample_becomes_dingdan_events():
 def test_scans_carry_their_own_status_with_resultv2():
     parsed = parse_param(DELIVERED_PARAM)
     assert [e.status for e in parsed.events] == [
-        S.DELIVERED, S.OUT_FOR_DELIVERY, S.IN_TRANSIT, S.IN_TRANSIT,
+        S.DELIVERED,
+        S.OUT_FOR_DELIVERY,
+        S.IN_TRANSIT,
+        S.IN_TRANSIT,
     ]
 
 

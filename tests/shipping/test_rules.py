@@ -78,8 +78,7 @@ def test_real_final_scan_replaces_the_trackers_give_up():
 def test_exception_reason_follows_the_scan_and_survives_ignored_ones():
     decision = apply_event(S.IN_TRANSIT, at(1), Scan(at(2), S.EXCEPTION, TrackingReason.LOST))
     assert decision.reason is TrackingReason.LOST
-    kept = apply_event(S.EXCEPTION, at(2), Scan(at(1), S.IN_TRANSIT),
-                       current_reason=TrackingReason.LOST)
+    kept = apply_event(S.EXCEPTION, at(2), Scan(at(1), S.IN_TRANSIT), current_reason=TrackingReason.LOST)
     assert kept.reason is TrackingReason.LOST
 
 

@@ -41,8 +41,15 @@ async def test_home_delivery_crosses_taiwan_and_arrives(clock, shipment_request)
     created = await sim.create_shipment(shipment_request(recipient_city="高雄市"))
     journey = sim.planned_journey(created.tracking_number)
     assert statuses(journey) == [
-        S.INFO_RECEIVED, S.PICKED_UP, S.IN_TRANSIT, S.IN_TRANSIT, S.IN_TRANSIT, S.IN_TRANSIT,
-        S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED,
+        S.INFO_RECEIVED,
+        S.PICKED_UP,
+        S.IN_TRANSIT,
+        S.IN_TRANSIT,
+        S.IN_TRANSIT,
+        S.IN_TRANSIT,
+        S.IN_TRANSIT,
+        S.OUT_FOR_DELIVERY,
+        S.DELIVERED,
     ]
     places = [event.location_text for event in journey]
     assert "台北轉運中心" in places and "高雄轉運中心" in places
@@ -86,18 +93,32 @@ async def test_fast_clock_plays_a_journey_in_seconds(clock, shipment_request):
 @pytest.mark.parametrize(
     ("profile", "service", "expected_reason", "final"),
     [
-        (SimProfile(failed_attempt_share=1), ServiceType.HOME_DELIVERY,
-         TrackingReason.RECIPIENT_UNAVAILABLE, S.RETURNED),
-        (SimProfile(0, 0, refusal_share=1), ServiceType.HOME_DELIVERY,
-         TrackingReason.REFUSED, S.RETURNED),
-        (SimProfile(0, 0, 0, not_collected_share=1), ServiceType.STORE_PICKUP,
-         TrackingReason.PICKUP_NOT_COLLECTED, S.RETURNED),
-        (SimProfile(0, 0, 0, 0, damage_share=1), ServiceType.HOME_DELIVERY,
-         TrackingReason.DAMAGED, S.RETURNED),
-        (SimProfile(0, 0, 0, 0, 0, loss_share=1), ServiceType.HOME_DELIVERY,
-         TrackingReason.LOST, S.EXCEPTION),
-        (SimProfile(0, delay_share=1), ServiceType.HOME_DELIVERY,
-         TrackingReason.DELAYED, S.DELIVERED),
+        (
+            SimProfile(failed_attempt_share=1),
+            ServiceType.HOME_DELIVERY,
+            TrackingReason.RECIPIENT_UNAVAILABLE,
+            S.RETURNED,
+        ),
+        (SimProfile(0, 0, refusal_share=1), ServiceType.HOME_DELIVERY, TrackingReason.REFUSED, S.RETURNED),
+        (
+            SimProfile(0, 0, 0, not_collected_share=1),
+            ServiceType.STORE_PICKUP,
+            TrackingReason.PICKUP_NOT_COLLECTED,
+            S.RETURNED,
+        ),
+        (
+            SimProfile(0, 0, 0, 0, damage_share=1),
+            ServiceType.HOME_DELIVERY,
+            TrackingReason.DAMAGED,
+            S.RETURNED,
+        ),
+        (
+            SimProfile(0, 0, 0, 0, 0, loss_share=1),
+            ServiceType.HOME_DELIVERY,
+            TrackingReason.LOST,
+            S.EXCEPTION,
+        ),
+        (SimProfile(0, delay_share=1), ServiceType.HOME_DELIVERY, TrackingReason.DELAYED, S.DELIVERED),
     ],
 )
 async def test_incidents_happen_at_the_configured_share(
@@ -118,9 +139,7 @@ async def test_every_raw_code_has_a_meaning(clock, shipment_request):
             assert SIM_STATUS_CODES[event.raw_code].status is event.status
 
 
-async def test_signed_push_of_full_history_is_accepted_and_replays_add_nothing(
-    clock, shipment_request
-):
+async def test_signed_push_of_full_history_is_accepted_and_replays_add_nothing(clock, shipment_request):
     sim = carrier(clock)
     created = await sim.create_shipment(shipment_request())
     clock.advance(timedelta(hours=8))

@@ -166,3 +166,20 @@ async def test_a_5_mb_body_is_refused_before_it_is_read(client, db, login):
     assert answer.status_code == 413
     assert answer.json()["type"] == "/problems/body-too-large"
     assert await count_orders(db) == 0
+
+
+async def test_keys_are_remembered_for_24_hours_exactly(client, db, login):
+    from dingdan.platform import clock
+
+    sku = await make_sku(db, stock=10)
+    frozen = clock.FrozenClock()
+    clock.set_clock(frozen)
+    headers = {**(await login("clerk")), "Idempotency-Key": "day-key"}
+    first = await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=headers)
+    frozen.advance(hours=23, minutes=59)
+    within = await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=headers)
+    assert within.status_code == 200 and within.json()["number"] == first.json()["number"]
+    frozen.advance(minutes=2)
+    after = await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=headers)
+    assert after.status_code == 201 and after.json()["number"] != first.json()["number"]
+    assert await count_orders(db) == 2

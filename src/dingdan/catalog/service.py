@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.catalog.errors import DuplicateSku, ProductNotFound
@@ -126,23 +126,26 @@ async def list_products(
     return (await session.execute(stmt)).scalars().all()
 
 
+_FIND_SELLABLE = (
+    select(
+        Variant.sku,
+        Variant.product_id,
+        Product.name,
+        Category.code,
+        Variant.price,
+        Variant.attributes,
+        Variant.active,
+        Product.active,
+    )
+    .join(Product, Product.id == Variant.product_id)
+    .outerjoin(Category, Category.id == Product.category_id)
+    .where(Variant.sku.in_(bindparam("skus", expanding=True)))
+)
+
+
 async def find_sellable(session: AsyncSession, *, skus: Iterable[str]) -> dict[str, SellableVariant]:
     """The catalog facts for the given SKUs, in one query; unknown SKUs are absent."""
-    stmt = (
-        select(
-            Variant.sku,
-            Variant.product_id,
-            Product.name,
-            Category.code,
-            Variant.price,
-            Variant.attributes,
-            Variant.active,
-            Product.active,
-        )
-        .join(Product, Product.id == Variant.product_id)
-        .outerjoin(Category, Category.id == Product.category_id)
-        .where(Variant.sku.in_(list(skus)))
-    )
+    stmt = _FIND_SELLABLE
     return {
         row[0]: SellableVariant(
             sku=row[0],
@@ -153,5 +156,5 @@ async def find_sellable(session: AsyncSession, *, skus: Iterable[str]) -> dict[s
             attributes=row[5] or {},
             active=bool(row[6] and row[7]),
         )
-        for row in await session.execute(stmt)
+        for row in await session.execute(stmt, {"skus": sorted(set(skus))})
     }

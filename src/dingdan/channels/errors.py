@@ -1,6 +1,8 @@
+"""Errors raised by the channels domain, each with a stable code the HTTP layer can map."""
+
 from __future__ import annotations
 
-from dingdan.platform.errors import Conflict, InvalidInput, NotFound
+from dingdan.platform.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 class ChannelNotFound(NotFound):
@@ -16,3 +18,42 @@ class ChannelInactive(InvalidInput):
 class DuplicateChannel(Conflict):
     code = "duplicate-channel"
     title = "Channel code already exists"
+
+
+class ChannelError(DomainError):
+    """Base of the intake errors; `code` is stable and safe to show to integrators."""
+
+    code = "channel-error"
+    status = 422
+    title = "Channel intake refused"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.message = message
+
+
+class UnknownMarketplaceFormat(ChannelError):
+    code = "unknown-marketplace-format"
+    status = 404
+
+
+class MarketplacePayloadError(ChannelError):
+    """A signed marketplace payload that cannot be turned into an order."""
+
+    code = "marketplace-payload-invalid"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", field=field)
+
+
+class ImportFileError(ChannelError):
+    """The import file as a whole cannot be read (format, encoding, header)."""
+
+    code = "import-file-invalid"
+
+
+class ImportTooLarge(ImportFileError):
+    """The import file is over the byte or row cap; nothing after the cap is read."""
+
+    code = "import-too-large"
+    status = 413

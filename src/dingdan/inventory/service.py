@@ -7,12 +7,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, func, insert, or_, select, update
+import orjson
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dingdan.inventory import rules
+from dingdan.inventory import rules, sql
 from dingdan.inventory.errors import (
     InsufficientStock,
     OutOfStock,
@@ -103,26 +104,31 @@ async def ensure_items(session: AsyncSession, *, thresholds: Mapping[str, int]) 
     )
 
 
+_LOCK_LEVELS = (
+    select(
+        StockLevel.sku,
+        StockLevel.warehouse_id,
+        Warehouse.priority,
+        StockLevel.on_hand,
+        StockLevel.reserved,
+        InventoryItem.low_stock_threshold,
+    )
+    .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+    .join(InventoryItem, InventoryItem.sku == StockLevel.sku)
+    .where(StockLevel.sku.in_(bindparam("skus", expanding=True)), Warehouse.active.is_(True))
+    .order_by(StockLevel.sku, StockLevel.warehouse_id)
+    .with_for_update(of=StockLevel)
+)
+_INSERT_MOVEMENT = insert(Movement)
+
+
 async def _lock_levels(
     session: AsyncSession, skus: Iterable[str]
 ) -> tuple[list[rules.Level], dict[str, int]]:
-    stmt = (
-        select(
-            StockLevel.sku,
-            StockLevel.warehouse_id,
-            Warehouse.priority,
-            StockLevel.on_hand,
-            StockLevel.reserved,
-            InventoryItem.low_stock_threshold,
-        )
-        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-        .join(InventoryItem, InventoryItem.sku == StockLevel.sku)
-        .where(StockLevel.sku.in_(sorted(set(skus))), Warehouse.active.is_(True))
-        .order_by(StockLevel.sku, StockLevel.warehouse_id)
-        .with_for_update(of=StockLevel)
-    )
+    """Lock the stock rows of these SKUs in (sku, warehouse) order and read them."""
     levels, thresholds = [], {}
-    for sku, wid, priority, on_hand, reserved, threshold in await session.execute(stmt):
+    rows = await session.execute(_LOCK_LEVELS, {"skus": sorted(set(skus))})
+    for sku, wid, priority, on_hand, reserved, threshold in rows:
         levels.append(rules.Level(sku, wid, priority, on_hand, reserved))
         thresholds[sku] = threshold
     return levels, thresholds
@@ -147,31 +153,23 @@ async def reserve(
         sku = sorted(plan.shortages)[0]
         raise OutOfStock(f"not enough stock for {sku}", field="lines", shortages=plan.shortages)
     if plan.allocations:
-        await _apply_reserved_delta(session, plan.allocations, sign=+1)
+        await apply_deltas(session, [(a.sku, a.warehouse_id, 0, a.quantity) for a in plan.allocations])
         await _write_movements(session, plan.allocations, "reserve", order_ref, actor, sign=+1)
         _record_low_stock(session, levels, plan.allocations, thresholds)
     return ReservationResult(plan.allocations, plan.shortages)
 
 
-async def _apply_reserved_delta(
-    session: AsyncSession, allocations: Sequence[rules.Allocation], *, sign: int
-) -> None:
-    matches = [and_(StockLevel.sku == a.sku, StockLevel.warehouse_id == a.warehouse_id) for a in allocations]
-    guards = [
-        and_(
-            match,
-            (StockLevel.on_hand - StockLevel.reserved >= a.quantity)
-            if sign > 0
-            else (StockLevel.reserved >= a.quantity),
-        )
-        for match, a in zip(matches, allocations, strict=True)
-    ]
-    delta = case(*((m, a.quantity * sign) for m, a in zip(matches, allocations, strict=True)), else_=0)
-    result = await session.execute(
-        update(STOCK_LEVELS).where(or_(*guards)).values(reserved=StockLevel.reserved + delta)
-    )
-    if result.rowcount != len(allocations):  # type: ignore[attr-defined]
-        raise OutOfStock("stock changed while reserving; nothing was reserved", field="lines")
+async def apply_deltas(session: AsyncSession, deltas: Sequence[tuple[str, int, int, int]]) -> None:
+    """Apply (sku, warehouse_id, Δon_hand, Δreserved) rows in one guarded statement, or none.
+
+    Callers lock the rows first (`_lock_levels`) so that the guard only ever fails for a bug,
+    never for a race; the CHECK constraints stand behind it."""
+    rows = [{"sku": s, "warehouse_id": w, "d_on_hand": on, "d_reserved": res} for s, w, on, res in deltas]
+    plan = orjson.dumps(rows).decode()
+    statement = sql.APPLY_DELTAS[session.get_bind().dialect.name]
+    result = await session.execute(statement, {"plan": plan})
+    if result.rowcount != len(deltas):  # type: ignore[attr-defined]
+        raise OutOfStock("stock changed while it was being updated; nothing was changed", field="lines")
 
 
 async def _write_movements(
@@ -187,22 +185,21 @@ async def _write_movements(
 ) -> None:
     at = clock.now()
     await session.execute(
-        insert(Movement).values(
-            [
-                {
-                    "sku": a.sku,
-                    "warehouse_id": a.warehouse_id,
-                    "kind": kind,
-                    "delta_on_hand": a.quantity * on_hand_sign,
-                    "delta_reserved": a.quantity * sign,
-                    "reason": reason,
-                    "order_ref": order_ref,
-                    "actor": actor,
-                    "created_at": at,
-                }
-                for a in allocations
-            ]
-        )
+        _INSERT_MOVEMENT,
+        [
+            {
+                "sku": a.sku,
+                "warehouse_id": a.warehouse_id,
+                "kind": kind,
+                "delta_on_hand": a.quantity * on_hand_sign,
+                "delta_reserved": a.quantity * sign,
+                "reason": reason,
+                "order_ref": order_ref,
+                "actor": actor,
+                "created_at": at,
+            }
+            for a in allocations
+        ],
     )
 
 
@@ -249,7 +246,7 @@ async def release(
     if not held:
         return []
     await _lock_levels(session, {a.sku for a in held})
-    await _apply_reserved_delta(session, held, sign=-1)
+    await apply_deltas(session, [(a.sku, a.warehouse_id, 0, -a.quantity) for a in held])
     await _write_movements(session, held, "release", order_ref, actor, sign=-1, reason=reason)
     return held
 
@@ -269,20 +266,12 @@ async def adjust(
         raise SkuNotStocked(f"no stock record for SKU {sku!r}", field="sku")
     before = await get_levels(session, sku=sku)
     await _ensure_level_row(session, sku, warehouse.id)
-    result = await session.execute(
-        update(STOCK_LEVELS)
-        .where(
-            StockLevel.sku == sku,
-            StockLevel.warehouse_id == warehouse.id,
-            StockLevel.on_hand + delta >= StockLevel.reserved,
-            StockLevel.on_hand + delta >= 0,
-        )
-        .values(on_hand=StockLevel.on_hand + delta)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    try:
+        await apply_deltas(session, [(sku, warehouse.id, delta, 0)])
+    except OutOfStock as refused:
         raise InsufficientStock(
             "this would leave less stock on hand than is reserved for orders", field="delta"
-        )
+        ) from refused
     await _write_movements(
         session,
         [rules.Allocation(sku, warehouse.id, abs(delta))],

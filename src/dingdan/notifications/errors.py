@@ -1,17 +1,14 @@
-"""Notification errors, each with a stable `code`, shaped like the platform's domain errors."""
+"""Notification errors: domain errors with a stable `code`, rendered as problem+json."""
 
 from __future__ import annotations
 
+from dingdan.platform.errors import DomainError
 
-class NotificationError(Exception):
+
+class NotificationError(DomainError):
     code = "notification-error"
     status = 400
     title = "Notification refused"
-
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.field = field
 
 
 class DeliveryFailed(NotificationError):
@@ -52,3 +49,9 @@ class InvalidRecipient(NotificationError):
     code = "notification-recipient-invalid"
     status = 422
     title = "Invalid recipient"
+
+
+class DeliveryNotFound(NotificationError):
+    code = "notification-delivery-not-found"
+    status = 404
+    title = "Delivery not found"

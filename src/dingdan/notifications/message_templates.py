@@ -103,8 +103,7 @@ _ZH: dict[MessageKind, MessageTemplate] = {
     ),
     MessageKind.DELIVERED: MessageTemplate(
         subject="【{shop_name}】訂單 {order_number} 包裹已送達",
-        short="【{shop_name}】訂單 {order_number} 的包裹已於 {delivered_at} 送達,"
-        "請至「我的訂單」確認收貨。",
+        short="【{shop_name}】訂單 {order_number} 的包裹已於 {delivered_at} 送達,請至「我的訂單」確認收貨。",
         body=(
             _ZH_HELLO,
             "您訂單 {order_number} 的包裹已於 {delivered_at} 送達。",
@@ -150,16 +149,14 @@ _ZH: dict[MessageKind, MessageTemplate] = {
         subject="庫存預警:{product_name}({sku})",
         short="庫存預警:{sku} 在 {warehouse} 可用庫存 {available},低於預警值 {threshold}。",
         body=(
-            "{product_name}({sku})在 {warehouse} 的可用庫存為 {available},"
-            "已低於預警值 {threshold}。",
+            "{product_name}({sku})在 {warehouse} 的可用庫存為 {available},已低於預警值 {threshold}。",
             "請及時補貨,以免缺貨。",
         ),
         action_label="查看庫存",
     ),
     MessageKind.PARCEL_EXCEPTION: MessageTemplate(
         subject="包裹異常:訂單 {order_number}",
-        short="包裹異常:訂單 {order_number},{carrier} 物流單號 {tracking_number}:"
-        "{exception_reason}",
+        short="包裹異常:訂單 {order_number},{carrier} 物流單號 {tracking_number}:{exception_reason}",
         body=(
             "訂單 {order_number} 的包裹出現異常:{exception_reason}。",
             "物流公司:{carrier},物流單號:{tracking_number}。",
@@ -177,13 +174,11 @@ _ZH: dict[MessageKind, MessageTemplate] = {
 _EN: dict[MessageKind, MessageTemplate] = {
     MessageKind.ORDER_RECEIVED: MessageTemplate(
         subject="[{shop_name}] We received your order {order_number}",
-        short="[{shop_name}] Order {order_number} received, total {total}. "
-        "Status: awaiting payment.",
+        short="[{shop_name}] Order {order_number} received, total {total}. Status: awaiting payment.",
         body=(
             _EN_HELLO,
             "We received your order {order_number} (placed {placed_at}), total {total}.",
-            "Status: awaiting payment. Please pay by {pay_by}; "
-            "unpaid orders are cancelled automatically.",
+            "Status: awaiting payment. Please pay by {pay_by}; unpaid orders are cancelled automatically.",
         ),
         action_label="Pay now",
     ),
@@ -210,8 +205,7 @@ _EN: dict[MessageKind, MessageTemplate] = {
     ),
     MessageKind.ORDER_SHIPPED: MessageTemplate(
         subject="[{shop_name}] Order {order_number} has shipped",
-        short="[{shop_name}] Order {order_number} shipped with {carrier}, "
-        "tracking number {tracking_number}.",
+        short="[{shop_name}] Order {order_number} shipped with {carrier}, tracking number {tracking_number}.",
         body=(
             _EN_HELLO,
             "Your order {order_number} has shipped. Status: shipped.",
@@ -260,8 +254,7 @@ _EN: dict[MessageKind, MessageTemplate] = {
         short="[{shop_name}] A refund of {amount} was issued for order {order_number}.",
         body=(
             _EN_HELLO,
-            "A refund of {amount} for order {order_number} was issued to your original "
-            "payment method.",
+            "A refund of {amount} for order {order_number} was issued to your original payment method.",
             "When it reaches your account depends on your bank or card issuer.",
         ),
         action_label="View order",
@@ -294,8 +287,7 @@ _EN: dict[MessageKind, MessageTemplate] = {
     ),
     MessageKind.PARCEL_EXCEPTION: MessageTemplate(
         subject="Parcel problem: order {order_number}",
-        short="Parcel problem: order {order_number}, {carrier} {tracking_number}: "
-        "{exception_reason}",
+        short="Parcel problem: order {order_number}, {carrier} {tracking_number}: {exception_reason}",
         body=(
             "The parcel of order {order_number} has a problem: {exception_reason}.",
             "Carrier: {carrier}, tracking number: {tracking_number}.",

@@ -102,3 +102,28 @@ def next_attempt_at(
         return None
     delay = retry_delay(attempt, policy)
     return failed_at + delay * (1 + policy.jitter * jitter_draw)
+
+
+def to_e164(phone: str, *, country_calling_code: str = "886") -> str | None:
+    """A phone number as E.164 (`+886912345678`), or None when it cannot be one.
+
+    A leading 0 is the national trunk prefix and gives way to the country calling code.
+    """
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if phone.strip().startswith("+"):
+        candidate = "+" + digits
+    elif digits.startswith("0") and not digits.startswith("00"):
+        candidate = f"+{country_calling_code}{digits[1:]}"
+    elif digits.startswith("00"):
+        candidate = "+" + digits[2:]
+    else:
+        candidate = f"+{country_calling_code}{digits}"
+    body = candidate[1:]
+    if not (8 <= len(body) <= 15) or body.startswith("0"):
+        return None
+    return candidate
+
+
+def locale_code(setting: str) -> str:
+    """`zh_Hant` (a settings or Babel spelling) as the template locale `zh-Hant`; else `en`."""
+    return "zh-Hant" if setting.replace("_", "-").lower().startswith("zh") else "en"

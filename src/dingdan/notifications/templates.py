@@ -57,14 +57,10 @@ def required_fields(kind: MessageKind, locale: Locale | str = Locale.ZH_HANT) ->
     """The context fields a template needs."""
     template = template_for(kind, locale)
     parts = (template.subject, template.short, *template.body)
-    return frozenset(
-        name for part in parts for _, name, _, _ in string.Formatter().parse(part) if name
-    )
+    return frozenset(name for part in parts for _, name, _, _ in string.Formatter().parse(part) if name)
 
 
-def render(
-    kind: MessageKind, locale: Locale | str, context: Mapping[str, object]
-) -> RenderedMessage:
+def render(kind: MessageKind, locale: Locale | str, context: Mapping[str, object]) -> RenderedMessage:
     """The message in `locale`; raises `MissingTemplateField` naming every missing field."""
     template = template_for(kind, locale)
     missing = sorted(required_fields(kind, locale) - context.keys())
@@ -87,9 +83,7 @@ def _safe_url(url: object) -> str | None:
     if url is None:
         return None
     text = str(url)
-    if text.startswith(("https://", "http://")) or (
-        text.startswith("/") and not text.startswith("//")
-    ):
+    if text.startswith(("https://", "http://")) or (text.startswith("/") and not text.startswith("//")):
         return text
     raise ValueError("action_url must be an http(s) URL or a path on this site")
 
@@ -122,9 +116,7 @@ def _format_value(name: str, value: object, locale: Locale, currency: str, tz: s
 def format_money(amount: Decimal, currency: str, babel_locale: str) -> str:
     """Money in the locale's way; TWD, JPY and KRW in whole units."""
     if currency in WHOLE_UNIT_CURRENCIES:
-        return format_currency(
-            amount, currency, format="¤#,##0", locale=babel_locale, currency_digits=False
-        )
+        return format_currency(amount, currency, format="¤#,##0", locale=babel_locale, currency_digits=False)
     return format_currency(amount, currency, locale=babel_locale)
 
 

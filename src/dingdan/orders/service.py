@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, RowMapping, Table, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, RowMapping, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,22 @@ from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
 
 ORDERS = cast(Table, Order.__table__)
 LINES = cast(Table, OrderLine.__table__)
+# Built once: statements on the placement path are only executed, never rebuilt per request.
+_INSERT_ORDER = {
+    "postgresql": pg_insert(ORDERS).on_conflict_do_nothing().returning(ORDERS.c.id),
+    "sqlite": sqlite_insert(ORDERS).on_conflict_do_nothing().returning(ORDERS.c.id),
+}
+_INSERT_LINE = insert(LINES)
+_DUPLICATE_SUSPECT = (
+    select(ORDERS.c.number)
+    .where(
+        ORDERS.c.customer_phone == bindparam("phone"),
+        ORDERS.c.created_at >= bindparam("since"),
+        ORDERS.c.line_fingerprint == bindparam("fingerprint"),
+        ORDERS.c.status != OrderStatus.CANCELLED.value,
+    )
+    .limit(1)
+)
 
 
 async def insert_order(
@@ -27,11 +43,11 @@ async def insert_order(
 ) -> int | None:
     """Insert an order and its lines; None when its number, external id or idempotency key
     already exists (the caller rolls back and answers with the existing order)."""
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    order_id = await session.scalar(ins(ORDERS).values(order).on_conflict_do_nothing().returning(ORDERS.c.id))
+    statement = _INSERT_ORDER[session.get_bind().dialect.name]
+    order_id = await session.scalar(statement, order)
     if order_id is None:
         return None
-    await session.execute(insert(LINES).values([{**ln, "order_id": order_id} for ln in lines]))
+    await session.execute(_INSERT_LINE, [{**ln, "order_id": order_id} for ln in lines])
     return order_id
 
 
@@ -61,14 +77,7 @@ async def find_duplicate_suspect(
 ) -> str | None:
     """The number of a recent open order from the same phone with the same items, if any."""
     return await session.scalar(
-        select(ORDERS.c.number)
-        .where(
-            ORDERS.c.customer_phone == phone,
-            ORDERS.c.created_at >= since,
-            ORDERS.c.line_fingerprint == fingerprint,
-            ORDERS.c.status != OrderStatus.CANCELLED.value,
-        )
-        .limit(1)
+        _DUPLICATE_SUSPECT, {"phone": phone, "since": since, "fingerprint": fingerprint}
     )
 
 

@@ -36,9 +36,7 @@ class RefundExceedsCaptured(PaymentError):
     title = "Refund exceeds the captured amount"
 
     def __init__(self, requested: Decimal, refundable: Decimal) -> None:
-        super().__init__(
-            f"refund of {requested} exceeds the refundable {refundable}", field="amount"
-        )
+        super().__init__(f"refund of {requested} exceeds the refundable {refundable}", field="amount")
         self.requested = requested
         self.refundable = refundable
 

@@ -57,9 +57,7 @@ def can_transition(current: PaymentStatus, target: PaymentStatus) -> bool:
     return target in TRANSITIONS[current]
 
 
-def status_after_payment_event(
-    current: PaymentStatus, event_type: ProviderEventType
-) -> PaymentStatus:
+def status_after_payment_event(current: PaymentStatus, event_type: ProviderEventType) -> PaymentStatus:
     """The status after a `payment.*` event; unchanged when the event would be a regression.
 
     `payment.expired` and `payment.failed` only act on a pending payment. Refund events are
@@ -108,9 +106,7 @@ def refundable(captured: Decimal, refunded: Decimal, pending: Decimal) -> Decima
     return max(captured - refunded - pending, ZERO)
 
 
-def check_refund(
-    amount: Decimal, *, captured: Decimal, refunded: Decimal, pending: Decimal
-) -> Decimal:
+def check_refund(amount: Decimal, *, captured: Decimal, refunded: Decimal, pending: Decimal) -> Decimal:
     """Refuse an invalid or over-large refund; return what stays refundable after it."""
     ensure_amount(amount)
     available = refundable(captured, refunded, pending)

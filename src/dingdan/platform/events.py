@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, String, insert, select, text, update
+from sqlalchemy import JSON, BigInteger, Index, Select, String, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dingdan.platform import clock
+from dingdan.platform import clock, metrics
 from dingdan.platform.db import Base, Database
 from dingdan.platform.types import BigId, UtcDateTime
 
@@ -73,6 +73,9 @@ class Event:
     created_at: datetime | None = None
 
 
+_INSERT_EVENT = insert(EventRow)
+
+
 def record(session: AsyncSession, event: Event) -> None:
     session.info.setdefault(PENDING_KEY, []).append(event)
 
@@ -93,7 +96,7 @@ async def flush_pending(session: AsyncSession) -> bool:
         }
         for e in pending
     ]
-    await session.execute(insert(EventRow).values(rows))
+    await session.execute(_INSERT_EVENT, rows)
     return True
 
 
@@ -146,12 +149,40 @@ async def handle_once(session: AsyncSession, handler_name: str, event_id: int) -
     return True
 
 
-class Relay:
-    """Delivers outbox events to subscribers, in id order, at least once."""
+Publish = Callable[[Event], Awaitable[None]]
 
-    def __init__(self, db: Database, subscribers: Subscribers, batch_size: int = 200) -> None:
+
+async def deliver(db: Database, subscribers: Subscribers, event: Event) -> None:
+    """Run every handler subscribed to the event, each in its own transaction, once."""
+    for name, handler in subscribers.for_topic(event.topic):
+        await db.write(_run_handler, name, handler, event)
+
+
+async def load_event(db: Database, event_id: int) -> Event | None:
+    async with db.read() as session:
+        row = await session.get(EventRow, event_id)
+        return _to_event(row) if row else None
+
+
+class Relay:
+    """Moves outbox events on, in id order, at least once.
+
+    In-process (the default) it runs the subscribed handlers itself. With a broker, `publish`
+    hands each event id to the broker and worker processes run the handlers; then batches are
+    claimed with FOR UPDATE SKIP LOCKED, so several relays (one per process) share the work.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        subscribers: Subscribers,
+        *,
+        publish: Publish | None = None,
+        batch_size: int = 200,
+    ) -> None:
         self.db = db
         self.subscribers = subscribers
+        self.publish = publish
         self.batch_size = batch_size
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -175,13 +206,16 @@ class Relay:
                 while await self.deliver_batch():
                     pass
             except Exception:  # a broken handler must not stop the relay
+                metrics.JOB_FAILURES.labels("event_relay").inc()
                 log.exception("event relay batch failed")
 
     async def deliver_batch(self) -> int:
-        """Delivers one batch; returns how many events it delivered."""
-        batch = await self._claim_batch()
+        """Delivers (or publishes) one batch; returns how many events it moved on."""
+        if self.publish is not None:
+            return await self.db.write(self._publish_batch)
+        batch = await self._read_batch()
         for event in batch:
-            await self._dispatch(event)
+            await deliver(self.db, self.subscribers, event)
         if batch:
             await self.db.write(_mark_delivered, [e.id for e in batch])
         return len(batch)
@@ -192,19 +226,28 @@ class Relay:
             total += delivered
         return total
 
-    async def _claim_batch(self) -> list[Event]:
-        stmt = (
+    def _undelivered(self) -> Select[EventRow]:
+        return (
             select(EventRow)
             .where(EventRow.delivered_at.is_(None))
             .order_by(EventRow.id)
             .limit(self.batch_size)
         )
-        async with self.db.read() as session:
-            return [_to_event(r) for r in (await session.execute(stmt)).scalars()]
 
-    async def _dispatch(self, event: Event) -> None:
-        for name, handler in self.subscribers.for_topic(event.topic):
-            await self.db.write(_run_handler, name, handler, event)
+    async def _read_batch(self) -> list[Event]:
+        async with self.db.read() as session:
+            return [_to_event(r) for r in (await session.execute(self._undelivered())).scalars()]
+
+    async def _publish_batch(self, session: AsyncSession) -> int:
+        claimed = (
+            (await session.execute(self._undelivered().with_for_update(skip_locked=True))).scalars().all()
+        )
+        assert self.publish is not None
+        for row in claimed:
+            await self.publish(_to_event(row))
+        if claimed:
+            await _mark_delivered(session, [row.id for row in claimed])
+        return len(claimed)
 
 
 async def _run_handler(session: AsyncSession, name: str, handler: Handler, event: Event) -> None:

@@ -31,7 +31,29 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     run_relay: bool = True
     broker_url: str = ""
-    shop_time_zone: str = Field(default="Asia/Taipei", description="the shop's days: reports, demo data")
+    configure_logging: bool = True
+    log_json: bool = True
+    log_level: str = "INFO"
+    # Notifications: e-mail is off until an SMTP host is set; SMS goes to the sandbox by default.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "shop@localhost"
+    smtp_starttls: bool = False
+    smtp_implicit_tls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    sms_gateway: str = Field(default="sandbox", description="sandbox or http")
+    sms_url: str = ""
+    sms_secret: str = ""
+    sms_sender: str = "dingdan"
+    notification_lease_seconds: int = Field(default=120, description="a claimed delivery is retried after")
+    staff_digest_hour: int = Field(default=8, ge=0, le=23, description="local hour of the daily digest")
+    time_zone: str = "Asia/Taipei"
+    # After-sales
+    aftersales_window_days: int = Field(default=7, description="days after delivery to ask for a return")
+    photo_max_bytes: int = 5 * 1024 * 1024
+    photo_max_pixels: int = 24_000_000
+    photo_max_side: int = 2048
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -66,7 +66,7 @@ Progress = Callable[[int], None]
 
 @lru_cache
 def shop_zone(name: str | None = None) -> ZoneInfo:
-    return ZoneInfo(name or get_settings().shop_time_zone)
+    return ZoneInfo(name or get_settings().time_zone)
 
 
 def _upsert(session: AsyncSession) -> Any:

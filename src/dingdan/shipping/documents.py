@@ -85,25 +85,36 @@ def _text(value: str) -> str:
 def _header(note: ShippingNote, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     shipped = note.shipped_on.isoformat() if note.shipped_on else ""
     facts = [
-        ("訂單編號", note.order_number), ("出貨日期", shipped),
-        ("收件人", note.recipient_name), ("電話", note.phone), ("地址", note.address),
-        ("物流", note.carrier_name), ("物流單號", note.tracking_number),
+        ("訂單編號", note.order_number),
+        ("出貨日期", shipped),
+        ("收件人", note.recipient_name),
+        ("電話", note.phone),
+        ("地址", note.address),
+        ("物流", note.carrier_name),
+        ("物流單號", note.tracking_number),
     ]
     rows = [
         [Paragraph(_text(label), styles["small"]), Paragraph(_text(value), styles["body"])]
-        for label, value in facts if value
+        for label, value in facts
+        if value
     ]
     table = Table(rows, colWidths=[24 * mm, None], hAlign="LEFT")
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
     heading = Paragraph(_text(f"{note.shop_name}　發貨單"), styles["title"])
     return [heading, Spacer(1, 4 * mm), table, Spacer(1, 4 * mm)]
 
 
 def _barcode(tracking_number: str) -> Flowable:
     # 0.4 mm modules and 16 mm bars: scannable by handheld readers and at 150 dpi.
-    barcode = Code128(tracking_number, barWidth=0.4 * mm, barHeight=16 * mm,
-                      humanReadable=True, quiet=True, lquiet=6 * mm, rquiet=6 * mm)
+    barcode = Code128(
+        tracking_number,
+        barWidth=0.4 * mm,
+        barHeight=16 * mm,
+        humanReadable=True,
+        quiet=True,
+        lquiet=6 * mm,
+        rquiet=6 * mm,
+    )
     barcode.fontName = register_font()
     return barcode
 
@@ -114,25 +125,31 @@ def _describe_attributes(attributes: Mapping[str, str]) -> str:
 
 def _lines_table(note: ShippingNote, styles: dict[str, ParagraphStyle]) -> Table:
     cell = styles["cell"]
-    rows: list[list[Paragraph]] = [
-        [Paragraph(text, cell) for text in ("商品編號", "品名", "規格", "數量")]
-    ]
+    rows: list[list[Paragraph]] = [[Paragraph(text, cell) for text in ("商品編號", "品名", "規格", "數量")]]
     for line in note.lines:
-        rows.append([
-            Paragraph(_text(line.sku), cell), Paragraph(_text(line.name), cell),
-            Paragraph(_text(_describe_attributes(line.attributes)), cell),
-            Paragraph(str(line.quantity), cell),
-        ])
+        rows.append(
+            [
+                Paragraph(_text(line.sku), cell),
+                Paragraph(_text(line.name), cell),
+                Paragraph(_text(_describe_attributes(line.attributes)), cell),
+                Paragraph(str(line.quantity), cell),
+            ]
+        )
     total = sum(line.quantity for line in note.lines)
-    rows.append([Paragraph("", cell), Paragraph("", cell), Paragraph("合計", cell),
-                 Paragraph(str(total), cell)])
+    rows.append(
+        [Paragraph("", cell), Paragraph("", cell), Paragraph("合計", cell), Paragraph(str(total), cell)]
+    )
     table = Table(rows, colWidths=[34 * mm, 66 * mm, 63 * mm, 17 * mm], repeatRows=1)
-    table.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -2), 0.5, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("ALIGN", (3, 0), (3, -1), "RIGHT"),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -2), 0.5, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (3, 0), (3, -1), "RIGHT"),
+            ]
+        )
+    )
     return table
 
 
@@ -158,10 +175,15 @@ def render_shipping_notes(notes: Sequence[ShippingNote], *, title: str = "發貨
         story += _note_story(note, styles)
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
-        buffer, pagesize=A4, title=title, author=notes[0].shop_name,
+        buffer,
+        pagesize=A4,
+        title=title,
+        author=notes[0].shop_name,
         initialFontName=register_font(),
-        leftMargin=PAGE_MARGIN, rightMargin=PAGE_MARGIN,
-        topMargin=PAGE_MARGIN, bottomMargin=PAGE_MARGIN,
+        leftMargin=PAGE_MARGIN,
+        rightMargin=PAGE_MARGIN,
+        topMargin=PAGE_MARGIN,
+        bottomMargin=PAGE_MARGIN,
     )
     document.build(story)
     return buffer.getvalue()

@@ -75,8 +75,7 @@ class EventOutcome(StrEnum):
 
 # A parcel that reached one of these stays there: no more polling, no stuck checks.
 TERMINAL_STATUSES = frozenset(
-    {TrackingStatus.DELIVERED, TrackingStatus.RETURNED, TrackingStatus.CANCELLED,
-     TrackingStatus.EXPIRED}
+    {TrackingStatus.DELIVERED, TrackingStatus.RETURNED, TrackingStatus.CANCELLED, TrackingStatus.EXPIRED}
 )
 # `expired` is the tracker giving up, not a fact about the parcel: a real final scan
 # (delivered, returned, cancelled) still replaces it.
@@ -148,22 +147,13 @@ def apply_event(
     The result depends only on the set of scans, never on the order they arrive in:
     applying them in any order ends where applying them sorted by time ends.
     """
-    if _precedence(event.status, event.occurred_at) > _precedence(
-        current_status, current_last_event_at
-    ):
-        return EventDecision(
-            event.status, event.reason, event.occurred_at, EventOutcome.APPLIED
-        )
-    outcome = (
-        EventOutcome.TERMINAL_KEPT if is_terminal(current_status)
-        else EventOutcome.OLDER_THAN_CURRENT
-    )
+    if _precedence(event.status, event.occurred_at) > _precedence(current_status, current_last_event_at):
+        return EventDecision(event.status, event.reason, event.occurred_at, EventOutcome.APPLIED)
+    outcome = EventOutcome.TERMINAL_KEPT if is_terminal(current_status) else EventOutcome.OLDER_THAN_CURRENT
     return EventDecision(current_status, current_reason, current_last_event_at, outcome)
 
 
-def event_dedupe_key(
-    carrier: str, tracking_number: str, occurred_at: datetime, raw_code: str | None
-) -> str:
+def event_dedupe_key(carrier: str, tracking_number: str, occurred_at: datetime, raw_code: str | None) -> str:
     """A stable key for one scan, so full-history resends and replays add nothing.
 
     Times are compared in UTC to the second: providers resend the same scan with other

@@ -238,7 +238,7 @@ async def load_demo_at_scale(
     skus, warehouse_id = await db.write(_seed, catalog=catalog)
     loading = Loading(rng, skus, warehouse_id)
     now = clock.now()
-    zone = ZoneInfo(get_settings().shop_time_zone)
+    zone = ZoneInfo(get_settings().time_zone)
     batch: list[history.PlannedOrder] = []
     done = 0
     for order in history.plan_orders(rng, orders, catalog=catalog, now=now, zone=zone):

@@ -26,7 +26,7 @@ from dingdan.orders import service as orders
 from dingdan.orders.errors import AlreadyPlaced, IdempotencyKeyReused
 from dingdan.orders.schemas import OrderIn, PaymentMethod, order_view
 from dingdan.orders.states import FulfillmentStatus, PaymentStatus
-from dingdan.platform import clock, ids
+from dingdan.platform import clock, ids, metrics
 from dingdan.platform.db import Database
 from dingdan.platform.errors import InvalidInput
 from dingdan.platform.settings import get_settings
@@ -60,12 +60,14 @@ async def submit_order(db: Database, *, request: OrderIn, intake: Intake) -> Pla
     for _ in range(NUMBER_ATTEMPTS):
         try:
             placed = await db.write(place_order, request=request, intake=intake, fingerprint=fingerprint)
+            metrics.ORDERS_PLACED.labels(request.channel).inc()
             return Placed(placed, created=True)
         except (AlreadyPlaced, OutOfStock) as exc:
             earlier = await _find_earlier(db, request, intake, fingerprint)
             if earlier is not None:
                 return earlier
             if isinstance(exc, OutOfStock):
+                metrics.RESERVATIONS_REFUSED.inc()
                 raise
     raise AlreadyPlaced("could not find a free order number")  # pragma: no cover
 
@@ -257,3 +259,20 @@ def _line_rows(
             }
         )
     return rows
+
+
+async def forget_expired_keys(db: Database) -> None:
+    """Scheduled: Idempotency-Keys are remembered for the retention period only."""
+    from sqlalchemy import update
+
+    cutoff = clock.now() - timedelta(hours=get_settings().idempotency_retention_hours)
+
+    async def forget(session: AsyncSession) -> None:
+        table = orders.ORDERS
+        await session.execute(
+            update(table)
+            .where(table.c.idempotency_key.is_not(None), table.c.created_at < cutoff)
+            .values(idempotency_key=None, idempotency_scope=None)
+        )
+
+    await db.write(forget)

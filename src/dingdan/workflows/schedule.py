@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from dingdan.notifications.digest import send_staff_digests
+from dingdan.notifications.sender import send_due_notifications
 from dingdan.platform.db import Database
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
+from dingdan.workflows.place_order import forget_expired_keys
 
 
 @dataclass(frozen=True)
@@ -19,4 +22,7 @@ class ScheduledJob:
 
 JOBS: list[ScheduledJob] = [
     ScheduledJob("expire_unpaid_orders", 30, expire_unpaid_orders),
+    ScheduledJob("forget_expired_idempotency_keys", 3600, forget_expired_keys),
+    ScheduledJob("send_notifications", 5, send_due_notifications),
+    ScheduledJob("send_staff_digests", 600, send_staff_digests),
 ]

@@ -156,9 +156,7 @@ class SandboxSmsGateway:
 
     async def send(self, message: SmsMessage) -> SmsReceipt:
         if self._failures:
-            raise DeliveryFailed(
-                "sandbox SMS gateway told to fail", permanent=self._failures.pop(0)
-            )
+            raise DeliveryFailed("sandbox SMS gateway told to fail", permanent=self._failures.pop(0))
         self.messages.append(RecordedSms(message, self.clock()))
         return SmsReceipt(message.reference, f"sandbox-{len(self.messages)}")
 

@@ -92,9 +92,7 @@ class PaymentProvider(Protocol):
         """Open a payment; the same key returns the same session, never a second payment."""
         ...
 
-    async def refund(
-        self, provider_payment_id: str, amount: Decimal, idempotency_key: str
-    ) -> RefundResult:
+    async def refund(self, provider_payment_id: str, amount: Decimal, idempotency_key: str) -> RefundResult:
         """Refund part or all of a captured payment; the same key never refunds twice.
 
         Raises `RefundExceedsCaptured`, `PaymentNotRefundable`, `UnknownPayment`,

@@ -108,9 +108,7 @@ class SandboxProvider:
             expires_at=payment.expires_at,
         )
 
-    async def refund(
-        self, provider_payment_id: str, amount: Decimal, idempotency_key: str
-    ) -> RefundResult:
+    async def refund(self, provider_payment_id: str, amount: Decimal, idempotency_key: str) -> RefundResult:
         outcome = self._next_outcome()
         if outcome is SandboxOutcome.UNAVAILABLE:
             raise ProviderUnavailable("sandbox was told to be unreachable")
@@ -138,9 +136,7 @@ class SandboxProvider:
     def complete_payment(self, provider_payment_id: str, *, succeeded: bool) -> ProviderEvent:
         """The customer paid (or the payment failed) on the pay page; returns the event."""
         now = self._clock()
-        payment = books.settle_payment(
-            self.get_payment(provider_payment_id), succeeded=succeeded, now=now
-        )
+        payment = books.settle_payment(self.get_payment(provider_payment_id), succeeded=succeeded, now=now)
         self.store.save_payment(payment)
         return self._record(books.payment_event(payment, event_id=_new_id("evt"), now=now))
 

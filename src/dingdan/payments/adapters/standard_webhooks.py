@@ -65,9 +65,7 @@ def sign(message_id: str, timestamp: int, body: bytes, secret: str) -> str:
     return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode('ascii')}"
 
 
-def signed_headers(
-    message_id: str, timestamp: int, body: bytes, secrets: Sequence[str]
-) -> dict[str, str]:
+def signed_headers(message_id: str, timestamp: int, body: bytes, secrets: Sequence[str]) -> dict[str, str]:
     """The three headers for a message signed with every one of `secrets`."""
     if not secrets:
         raise ValueError("at least one secret is needed to sign")
@@ -79,9 +77,7 @@ def signed_headers(
     }
 
 
-def verify(
-    headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: datetime
-) -> VerifiedMessage:
+def verify(headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: datetime) -> VerifiedMessage:
     """Check a received message; raise `WebhookSignatureInvalid` or `WebhookMalformed`."""
     message_id, raw_timestamp, raw_signatures = _required_headers(headers)
     timestamp = _parse_timestamp(raw_timestamp)

@@ -104,9 +104,7 @@ def parse_time(value: str, local_tz: tzinfo) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=local_tz)
 
 
-def _checkpoint_event(
-    tracking_number: str, checkpoint: Mapping[str, Any], local_tz: tzinfo
-) -> TrackingEvent:
+def _checkpoint_event(tracking_number: str, checkpoint: Mapping[str, Any], local_tz: tzinfo) -> TrackingEvent:
     tag = checkpoint.get("tag") or ""
     subtag = checkpoint.get("subtag") or ""
     status, reason = status_for(tag, subtag)
@@ -114,10 +112,15 @@ def _checkpoint_event(
     if not when:
         raise PushMalformed("checkpoint without a time")
     return TrackingEvent(
-        carrier=AFTERSHIP_CODE, tracking_number=tracking_number,
-        occurred_at=parse_time(when, local_tz), status=status, reason=reason,
-        source=TrackingSource.PUSH, description=checkpoint.get("message") or "",
-        location_text=checkpoint.get("location") or "", city=checkpoint.get("city") or "",
+        carrier=AFTERSHIP_CODE,
+        tracking_number=tracking_number,
+        occurred_at=parse_time(when, local_tz),
+        status=status,
+        reason=reason,
+        source=TrackingSource.PUSH,
+        description=checkpoint.get("message") or "",
+        location_text=checkpoint.get("location") or "",
+        city=checkpoint.get("city") or "",
         postal_code=checkpoint.get("zip") or checkpoint.get("postal_code") or "",
         raw_code=subtag or tag,
     )
@@ -138,7 +141,9 @@ def parse_webhook(raw_body: bytes, *, local_tz: tzinfo = TAIPEI) -> ParsedPush:
     except (ValueError, KeyError, TypeError) as error:
         raise PushMalformed(f"unreadable AfterShip webhook: {error}") from error
     return ParsedPush(
-        carrier=AFTERSHIP_CODE, tracking_number=tracking_number, events=events,
+        carrier=AFTERSHIP_CODE,
+        tracking_number=tracking_number,
+        events=events,
         courier_code=str(tracking.get("slug") or ""),
         provider_event_id=str(payload.get("event_id") or ""),
         estimated_delivery=estimated,

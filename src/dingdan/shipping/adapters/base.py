@@ -106,9 +106,7 @@ class TrackingEvent:
 
     @property
     def dedupe_key(self) -> str:
-        return event_dedupe_key(
-            self.carrier, self.tracking_number, self.occurred_at, self.raw_code
-        )
+        return event_dedupe_key(self.carrier, self.tracking_number, self.occurred_at, self.raw_code)
 
 
 @dataclass(frozen=True)
@@ -187,9 +185,7 @@ class Carrier(Protocol):
 
     async def fetch_tracking(self, tracking_number: str) -> tuple[TrackingEvent, ...]: ...
 
-    def parse_push(
-        self, headers: Mapping[str, str], raw_body: bytes, now: datetime
-    ) -> ParsedPush: ...
+    def parse_push(self, headers: Mapping[str, str], raw_body: bytes, now: datetime) -> ParsedPush: ...
 
     def push_reply(self) -> PushReply: ...
 

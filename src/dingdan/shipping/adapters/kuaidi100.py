@@ -118,11 +118,15 @@ def _scan_event(
     status, reason = meaning or fallback
     when = datetime.fromisoformat(str(scan.get("ftime") or scan["time"]))
     return TrackingEvent(
-        carrier=KUAIDI100_CODE, tracking_number=tracking_number,
+        carrier=KUAIDI100_CODE,
+        tracking_number=tracking_number,
         occurred_at=when if when.tzinfo else when.replace(tzinfo=local_tz),
-        status=status, reason=reason, source=TrackingSource.PUSH,
+        status=status,
+        reason=reason,
+        source=TrackingSource.PUSH,
         description=str(scan.get("context") or ""),
-        location_text=str(scan.get("areaName") or ""), raw_code=raw_code,
+        location_text=str(scan.get("areaName") or ""),
+        raw_code=raw_code,
     )
 
 
@@ -139,14 +143,15 @@ def parse_param(param: str, *, local_tz: tzinfo = CHINA_TIME) -> ParsedPush:
         scans = result.get("data") or []
         newest = STATE_MEANING.get(str(result.get("state")), (S.IN_TRANSIT, None))
         events = tuple(
-            _scan_event(tracking_number, scan, newest if index == 0 else (S.IN_TRANSIT, None),
-                        local_tz)
+            _scan_event(tracking_number, scan, newest if index == 0 else (S.IN_TRANSIT, None), local_tz)
             for index, scan in enumerate(scans)
         )
     except (ValueError, KeyError, TypeError) as error:
         raise PushMalformed(f"unreadable Kuaidi100 push: {error}") from error
     return ParsedPush(
-        carrier=KUAIDI100_CODE, tracking_number=tracking_number, events=events,
+        carrier=KUAIDI100_CODE,
+        tracking_number=tracking_number,
+        events=events,
         courier_code=str(result.get("com") or ""),
         provider_gave_up=payload.get("status") == "abort",
         provider_message=str(payload.get("message") or ""),

@@ -92,9 +92,7 @@ def verify_push(
         raise PushRejected("signature does not match")
 
 
-def encode_push_body(
-    tracking_number: str, events: tuple[TrackingEvent, ...], sent_at: datetime
-) -> bytes:
+def encode_push_body(tracking_number: str, events: tuple[TrackingEvent, ...], sent_at: datetime) -> bytes:
     """The JSON the simulated carrier pushes: the parcel's full history so far."""
     payload = {
         "carrier": SIM_CODE,
@@ -123,10 +121,16 @@ def _event_from_push(tracking_number: str, item: Mapping[str, str]) -> TrackingE
     if occurred_at.tzinfo is None:
         raise PushMalformed("scan time without a time zone")
     return TrackingEvent(
-        carrier=SIM_CODE, tracking_number=tracking_number, occurred_at=occurred_at,
-        status=meaning.status, reason=meaning.reason, source=TrackingSource.PUSH,
-        description=item.get("description", ""), location_text=item.get("location", ""),
-        city=item.get("city", ""), postal_code=item.get("postal_code", ""),
+        carrier=SIM_CODE,
+        tracking_number=tracking_number,
+        occurred_at=occurred_at,
+        status=meaning.status,
+        reason=meaning.reason,
+        source=TrackingSource.PUSH,
+        description=item.get("description", ""),
+        location_text=item.get("location", ""),
+        city=item.get("city", ""),
+        postal_code=item.get("postal_code", ""),
         raw_code=item["code"],
     )
 
@@ -179,7 +183,11 @@ class SimCarrier:
     capabilities = frozenset(Capability)
 
     def __init__(
-        self, *, clock: Clock, secret: str | bytes, seed: int = 0,
+        self,
+        *,
+        clock: Clock,
+        secret: str | bytes,
+        seed: int = 0,
         profile: SimProfile | None = None,
     ) -> None:
         self._clock = clock
@@ -206,7 +214,9 @@ class SimCarrier:
         created_at = self._clock()
         self.restore(tracking_number, request, created_at)
         return ShipmentCreated(
-            carrier=SIM_CODE, tracking_number=tracking_number, created_at=created_at,
+            carrier=SIM_CODE,
+            tracking_number=tracking_number,
+            created_at=created_at,
             label_url=f"sim://labels/{tracking_number}",
             estimated_delivery=promised_delivery(created_at, request.service),
         )
@@ -234,8 +244,12 @@ class SimCarrier:
         last = history[-1]
         meaning = SIM_STATUS_CODES["S99"]
         cancelled = replace(
-            last, occurred_at=max(now, last.occurred_at), status=meaning.status,
-            reason=None, description=meaning.description, raw_code="S99",
+            last,
+            occurred_at=max(now, last.occurred_at),
+            status=meaning.status,
+            reason=None,
+            description=meaning.description,
+            raw_code="S99",
         )
         self._parcels[tracking_number] = replace(parcel, journey=(*history, cancelled))
         return cancelled

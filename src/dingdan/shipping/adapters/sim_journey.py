@@ -40,16 +40,15 @@ SIM_STATUS_CODES: dict[str, SimCode] = {
     "S22": SimCode(TrackingStatus.IN_TRANSIT, None, "貨件已到達配送營業所"),
     "S30": SimCode(TrackingStatus.OUT_FOR_DELIVERY, None, "配送中"),
     "S31": SimCode(
-        TrackingStatus.DELIVERY_FAILED, TrackingReason.RECIPIENT_UNAVAILABLE,
+        TrackingStatus.DELIVERY_FAILED,
+        TrackingReason.RECIPIENT_UNAVAILABLE,
         "配送未遇收件人，將再次配送",
     ),
     "S40": SimCode(TrackingStatus.DELIVERED, None, "已送達，收件人簽收"),
     "S50": SimCode(TrackingStatus.IN_TRANSIT, None, "貨件已到達超商物流中心"),
     "S51": SimCode(TrackingStatus.AVAILABLE_FOR_PICKUP, None, "已到達取貨門市，請於七日內取件"),
     "S52": SimCode(TrackingStatus.DELIVERED, None, "收件人已於門市取貨"),
-    "S53": SimCode(
-        TrackingStatus.RETURNING, TrackingReason.PICKUP_NOT_COLLECTED, "逾期未取，退回寄件人"
-    ),
+    "S53": SimCode(TrackingStatus.RETURNING, TrackingReason.PICKUP_NOT_COLLECTED, "逾期未取，退回寄件人"),
     "S60": SimCode(TrackingStatus.EXCEPTION, TrackingReason.REFUSED, "收件人拒收"),
     "S61": SimCode(TrackingStatus.RETURNING, None, "貨件退回寄件人中"),
     "S62": SimCode(TrackingStatus.RETURNED, None, "已退回寄件人"),
@@ -127,12 +126,21 @@ class _JourneyBuilder:
     def scan(self, code: str, delay: timedelta, place: Place) -> None:
         self.wait(delay)
         meaning = SIM_STATUS_CODES[code]
-        self.events.append(TrackingEvent(
-            carrier=SIM_CODE, tracking_number=self.tracking_number, occurred_at=self.now,
-            status=meaning.status, reason=meaning.reason, source=TrackingSource.PUSH,
-            description=f"{meaning.description}（{place.name}）", location_text=place.name,
-            city=place.city, postal_code=place.postal_code, raw_code=code,
-        ))
+        self.events.append(
+            TrackingEvent(
+                carrier=SIM_CODE,
+                tracking_number=self.tracking_number,
+                occurred_at=self.now,
+                status=meaning.status,
+                reason=meaning.reason,
+                source=TrackingSource.PUSH,
+                description=f"{meaning.description}（{place.name}）",
+                location_text=place.name,
+                city=place.city,
+                postal_code=place.postal_code,
+                raw_code=code,
+            )
+        )
 
     def roll(self, share: float) -> bool:
         return self.rng.random() < share
@@ -183,8 +191,7 @@ def _line_haul(journey: _JourneyBuilder, request: ShipmentRequest, profile: SimP
 
 def _home_delivery(journey: _JourneyBuilder, request: ShipmentRequest, profile: SimProfile) -> None:
     recipient = request.recipient
-    station = Place(f"{recipient.city}{recipient.district}營業所", recipient.city,
-                    recipient.postal_code)
+    station = Place(f"{recipient.city}{recipient.district}營業所", recipient.city, recipient.postal_code)
     journey.scan("S22", journey.hours(2, 5), station)
     for _attempt in range(2):
         journey.next_delivery_round()
@@ -203,8 +210,9 @@ def _home_delivery(journey: _JourneyBuilder, request: ShipmentRequest, profile: 
 
 
 def _store_pickup(journey: _JourneyBuilder, request: ShipmentRequest, profile: SimProfile) -> None:
-    store = Place(request.pickup_store_name or "取貨門市", request.recipient.city,
-                  request.recipient.postal_code)
+    store = Place(
+        request.pickup_store_name or "取貨門市", request.recipient.city, request.recipient.postal_code
+    )
     journey.scan("S50", journey.hours(3, 8), STORE_LOGISTICS_CENTRE)
     journey.next_delivery_round()
     journey.scan("S51", journey.hours(1, 4), store)

@@ -113,10 +113,19 @@ def _truetype_maxp(glyph_count: int) -> object:
     maxp.tableVersion = 0x00010000
     maxp.numGlyphs = glyph_count
     for field in (
-        "maxZones", "maxTwilightPoints", "maxStorage", "maxFunctionDefs",
-        "maxInstructionDefs", "maxStackElements", "maxSizeOfInstructions",
-        "maxComponentElements", "maxPoints", "maxContours",
-        "maxCompositePoints", "maxCompositeContours", "maxComponentDepth",
+        "maxZones",
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+        "maxPoints",
+        "maxContours",
+        "maxCompositePoints",
+        "maxCompositeContours",
+        "maxComponentDepth",
     ):
         setattr(maxp, field, 0)
     maxp.maxZones = 1

@@ -1,0 +1,1 @@
+"""Operational scripts: a local cluster for trying production mode on one machine."""

@@ -1,0 +1,259 @@
+"""The delivery log: enqueue messages once per dedupe key, claim due ones, record outcomes.
+
+A sender claims rows in one short transaction (status `sending`, a fresh claim token and a
+lease), delivers outside any transaction, then records the outcome only if it still holds the
+claim. A sender killed between claim and outcome leaves the row `sending`; once the lease runs
+out the row is due again, and the retry carries the same dedupe key to the provider.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingdan.notifications import rules
+from dingdan.notifications.models import Delivery, DeliveryStatus
+from dingdan.notifications.templates import RenderedMessage
+from dingdan.platform import clock
+from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
+
+DELIVERIES = cast(Table, Delivery.__table__)
+S = DeliveryStatus
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to one recipient on one channel, named by its dedupe key."""
+
+    dedupe_key: str
+    channel: rules.Channel
+    recipient: str
+    template: str
+    locale: str
+    message: RenderedMessage
+    order_number: str | None = None
+    staff_id: int | None = None
+    event_id: int | None = None
+    status: DeliveryStatus = DeliveryStatus.PENDING
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    id: int
+    claim_token: str
+    dedupe_key: str
+    channel: str
+    recipient: str
+    subject: str
+    short_text: str
+    body_text: str
+    body_html: str
+    attempts: int
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def enqueue(session: AsyncSession, outgoing: Sequence[Outgoing]) -> int:
+    """Add the messages not yet in the log; a dedupe key already there adds nothing."""
+    if not outgoing:
+        return 0
+    at = clock.now()
+    rows = [_row(item, at) for item in outgoing]
+    ins = _insert_ignoring_duplicates(session)
+    result = await session.execute(
+        ins(DELIVERIES).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _row(item: Outgoing, at: datetime) -> dict[str, Any]:
+    return {
+        "dedupe_key": item.dedupe_key,
+        "channel": item.channel.value,
+        "recipient": item.recipient,
+        "template": item.template,
+        "locale": item.locale,
+        "subject": item.message.subject[:300],
+        "short_text": item.message.short,
+        "body_text": item.message.text,
+        "body_html": item.message.html,
+        "order_number": item.order_number,
+        "staff_id": item.staff_id,
+        "event_id": item.event_id,
+        "status": item.status.value,
+        "attempts": 0,
+        "next_attempt_at": at,
+        "last_error": "",
+        "provider": "console" if item.channel is rules.Channel.CONSOLE else "",
+        "created_at": at,
+        "sent_at": at if item.status is S.SENT else None,
+    }
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(Delivery.status == S.PENDING.value, Delivery.next_attempt_at <= now),
+        and_(Delivery.status == S.SENDING.value, Delivery.claimed_until < now),
+    )
+
+
+async def claim_due(session: AsyncSession, *, lease: timedelta, limit: int = 50) -> list[ClaimedDelivery]:
+    """Claim up to `limit` due deliveries (also those whose sender died holding them)."""
+    now = clock.now()
+    stmt = (
+        select(Delivery)
+        .where(_due(now), Delivery.channel != rules.Channel.CONSOLE.value)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    found = list((await session.execute(stmt)).scalars())
+    claimed = []
+    for row in found:
+        token = secrets.token_hex(16)
+        await session.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id == row.id)
+            .values(
+                status=S.SENDING.value,
+                claim_token=token,
+                claimed_until=now + lease,
+                attempts=row.attempts + 1,
+            )
+        )
+        claimed.append(_claimed(row, token))
+    return claimed
+
+
+def _claimed(row: Delivery, token: str) -> ClaimedDelivery:
+    return ClaimedDelivery(
+        id=row.id,
+        claim_token=token,
+        dedupe_key=row.dedupe_key,
+        channel=row.channel,
+        recipient=row.recipient,
+        subject=row.subject,
+        short_text=row.short_text,
+        body_text=row.body_text,
+        body_html=row.body_html,
+        attempts=row.attempts + 1,
+    )
+
+
+def _held(claim: ClaimedDelivery) -> Any:
+    return and_(
+        DELIVERIES.c.id == claim.id,
+        DELIVERIES.c.claim_token == claim.claim_token,
+        DELIVERIES.c.status == S.SENDING.value,
+    )
+
+
+async def mark_sent(
+    session: AsyncSession, *, claim: ClaimedDelivery, provider: str, provider_message_id: str | None
+) -> bool:
+    """Record a delivery; False when the claim was lost meanwhile (another sender took over)."""
+    result = await session.execute(
+        update(DELIVERIES)
+        .where(_held(claim))
+        .values(
+            status=S.SENT.value,
+            sent_at=clock.now(),
+            provider=provider,
+            provider_message_id=provider_message_id,
+            claim_token=None,
+            claimed_until=None,
+            last_error="",
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_failed(
+    session: AsyncSession,
+    *,
+    claim: ClaimedDelivery,
+    error: str,
+    permanent: bool,
+    provider: str = "",
+    jitter_draw: float = 0.0,
+) -> datetime | None:
+    """Schedule the next attempt by the back-off rules (None: given up)."""
+    now = clock.now()
+    retry_at = rules.next_attempt_at(now, claim.attempts, permanent=permanent, jitter_draw=jitter_draw)
+    await session.execute(
+        update(DELIVERIES)
+        .where(_held(claim))
+        .values(
+            status=(S.PENDING if retry_at else S.FAILED).value,
+            next_attempt_at=retry_at or now,
+            last_error=error[:500],
+            provider=provider,
+            claim_token=None,
+            claimed_until=None,
+        )
+    )
+    return retry_at
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    channel: str | None = None,
+    status: str | None = None,
+    order_number: str | None = None,
+    recipient: str | None = None,
+    provider: str | None = None,
+    staff_id: int | None = None,
+    after_id: int | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> list[Delivery]:
+    """The delivery log, newest first."""
+    filters = [
+        Delivery.channel == channel if channel else None,
+        Delivery.status == status if status else None,
+        Delivery.order_number == order_number if order_number else None,
+        Delivery.recipient == recipient if recipient else None,
+        Delivery.provider == provider if provider else None,
+        Delivery.staff_id == staff_id if staff_id is not None else None,
+        Delivery.id < after_id if after_id else None,
+    ]
+    stmt = (
+        select(Delivery)
+        .where(*[f for f in filters if f is not None])
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_held(session: AsyncSession, *, staff_id: int) -> list[Delivery]:
+    stmt = (
+        select(Delivery)
+        .where(Delivery.staff_id == staff_id, Delivery.status == S.HELD.value)
+        .order_by(Delivery.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def staff_with_held_alerts(session: AsyncSession) -> list[int]:
+    stmt = select(Delivery.staff_id).where(Delivery.status == S.HELD.value).distinct()
+    return sorted(sid for sid in (await session.execute(stmt)).scalars() if sid is not None)
+
+
+async def mark_digested(session: AsyncSession, *, delivery_ids: Sequence[int]) -> None:
+    if delivery_ids:
+        await session.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_(delivery_ids), DELIVERIES.c.status == S.HELD.value)
+            .values(status=S.DIGESTED.value)
+        )

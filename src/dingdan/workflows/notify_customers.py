@@ -1,0 +1,129 @@
+"""Customer notifications: each status change a customer cares about becomes one SMS and one
+e-mail (per their choice) in the delivery log, in the same transaction as the event handling.
+
+The dedupe key names the order, the kind of message and the parcel or refund it is about, so
+a redelivered event, or a second event about the same change, sends nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingdan.notifications import preferences, service
+from dingdan.notifications.message_templates import MessageKind
+from dingdan.notifications.outlets import get_outlets
+from dingdan.notifications.rules import Channel, dedupe_key, to_e164
+from dingdan.notifications.templates import render
+from dingdan.orders import service as orders
+from dingdan.orders.errors import OrderNotFound
+from dingdan.orders.states import OrderStatus
+from dingdan.platform.events import Event
+from dingdan.platform.settings import get_settings
+
+K = MessageKind
+# Topics with one fixed message. Shipping and payment topics are named as those domains record
+# them; `order.placed` is decided by the status the order was placed in.
+MESSAGE_OF_TOPIC: dict[str, MessageKind] = {
+    "order.confirmed": K.ORDER_CONFIRMED,
+    "order.paid": K.ORDER_PAID,
+    "order.shipped": K.ORDER_SHIPPED,
+    "order.partially_shipped": K.ORDER_SHIPPED,
+    "shipping.out_for_delivery": K.OUT_FOR_DELIVERY,
+    "order.delivered": K.DELIVERED,
+    "shipping.exception": K.DELIVERY_EXCEPTION,
+    "order.refunded": K.REFUND_ISSUED,
+}
+CUSTOMER_TOPICS = ("order.placed", *MESSAGE_OF_TOPIC)
+PLACED_MESSAGE = {
+    OrderStatus.PENDING_PAYMENT.value: K.ORDER_RECEIVED,
+    OrderStatus.CONFIRMED.value: K.ORDER_CONFIRMED,
+}
+# Messages that may come more than once per order: keyed by what they are about.
+PER_PARCEL = frozenset({K.ORDER_SHIPPED, K.OUT_FOR_DELIVERY, K.DELIVERED})
+PER_EVENT = frozenset({K.DELIVERY_EXCEPTION, K.REFUND_ISSUED})
+
+
+def order_number_of(event: Event) -> str | None:
+    if event.aggregate_type == "order":
+        return event.aggregate_id
+    number = event.payload.get("order_number")
+    return str(number) if number else None
+
+
+def message_for(event: Event) -> MessageKind | None:
+    if event.topic == "order.placed":
+        return PLACED_MESSAGE.get(str(event.payload.get("to_status")))
+    return MESSAGE_OF_TOPIC.get(event.topic)
+
+
+def change_key(number: str, kind: MessageKind, event: Event) -> str:
+    if kind in PER_EVENT:
+        about = f"event:{event.id}"
+    elif kind in PER_PARCEL:
+        about = str(event.payload.get("tracking_number") or "")
+    else:
+        about = ""
+    return f"order:{number}:{kind.value}:{about}"
+
+
+def message_context(order: Mapping[Any, Any], event: Event) -> dict[str, Any]:
+    settings = get_settings()
+    payload = event.payload
+    return {
+        "shop_name": settings.shop_name,
+        "customer_name": order["customer_name"],
+        "order_number": order["number"],
+        "total": order["total"],
+        "placed_at": order["created_at"],
+        "pay_by": order["created_at"] + timedelta(minutes=settings.unpaid_timeout_minutes),
+        "amount": Decimal(str(payload["amount"])) if payload.get("amount") else order["total"],
+        "carrier": str(payload.get("carrier") or "-"),
+        "tracking_number": str(payload.get("tracking_number") or "-"),
+        "delivered_at": event.created_at or order["updated_at"],
+        "exception_reason": str(payload.get("reason") or payload.get("exception_reason") or "-"),
+        "currency": order["currency"],
+        "time_zone": settings.time_zone,
+        "action_url": f"/account/orders/{order['number']}",
+    }
+
+
+async def notify_customer(session: AsyncSession, event: Event) -> None:
+    kind, number = message_for(event), order_number_of(event)
+    if kind is None or number is None:
+        return
+    try:
+        order = await orders.get_order_row(session, number=number)
+    except OrderNotFound:
+        return
+    choice = await preferences.get_customer_choice(
+        session, customer_id=order["customer_id"], phone=order["customer_phone"]
+    )
+    message = render(kind, choice.locale, message_context(order, event))
+    source = change_key(number, kind, event)
+    recipients: list[tuple[Channel, str]] = []
+    if choice.email and order["customer_email"] and get_outlets().email_enabled:
+        recipients.append((Channel.EMAIL, order["customer_email"]))
+    phone = to_e164(order["customer_phone"]) if choice.sms and order["customer_phone"] else None
+    if phone:
+        recipients.append((Channel.SMS, phone))
+    await service.enqueue(
+        session,
+        [
+            service.Outgoing(
+                dedupe_key(source, channel, recipient),
+                channel,
+                recipient,
+                kind.value,
+                choice.locale,
+                message,
+                order_number=number,
+                event_id=event.id,
+            )
+            for channel, recipient in recipients
+        ],
+    )

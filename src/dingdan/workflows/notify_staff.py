@@ -1,0 +1,134 @@
+"""Merchant alerts: new order, order needing review, low stock, parcel exception and return
+request reach the staff whose role handles them — always in the console, and by e-mail at
+once or in a daily digest, per each staff member's choice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingdan.auth.models import Staff
+from dingdan.auth.rules import PERMISSIONS, Permission
+from dingdan.catalog import service as catalog
+from dingdan.notifications import preferences, service
+from dingdan.notifications.message_templates import MessageKind
+from dingdan.notifications.models import AlertMode, DeliveryStatus
+from dingdan.notifications.outlets import get_outlets
+from dingdan.notifications.rules import Channel, dedupe_key
+from dingdan.notifications.templates import render
+from dingdan.orders import service as orders
+from dingdan.platform.events import Event
+from dingdan.platform.settings import get_settings
+from dingdan.workflows.notify_customers import order_number_of
+
+K = MessageKind
+HANDLED_BY: dict[MessageKind, Permission] = {
+    K.NEW_ORDER: Permission.ORDERS_MANAGE,
+    K.ORDER_NEEDS_REVIEW: Permission.ORDERS_MANAGE,
+    K.LOW_STOCK: Permission.INVENTORY_ADJUST,
+    K.PARCEL_EXCEPTION: Permission.SHIPPING_MANAGE,
+    K.RETURN_REQUESTED: Permission.SUPPORT_MANAGE,
+}
+ALERTS_OF_TOPIC: dict[str, tuple[MessageKind, ...]] = {
+    "order.placed": (K.NEW_ORDER,),
+    "order.pending_review": (K.ORDER_NEEDS_REVIEW,),
+    "inventory.low_stock": (K.LOW_STOCK,),
+    "shipping.exception": (K.PARCEL_EXCEPTION,),
+    "aftersales.requested": (K.RETURN_REQUESTED,),
+}
+STAFF_TOPICS = tuple(ALERTS_OF_TOPIC)
+ALL_WAREHOUSES = {"zh-Hant": "全部倉庫", "en": "all warehouses"}
+
+
+def alerts_for(event: Event) -> tuple[MessageKind, ...]:
+    kinds = ALERTS_OF_TOPIC.get(event.topic, ())
+    if event.topic == "order.placed" and event.payload.get("to_status") == "pending_review":
+        kinds = (*kinds, K.ORDER_NEEDS_REVIEW)
+    return kinds
+
+
+async def staff_handling(session: AsyncSession, permission: Permission) -> list[tuple[int, str]]:
+    roles = [role.value for role in PERMISSIONS[permission]]
+    stmt = select(Staff.id, Staff.email).where(Staff.role.in_(roles), Staff.active.is_(True))
+    return [(row.id, row.email) for row in await session.execute(stmt.order_by(Staff.id))]
+
+
+async def alert_context(session: AsyncSession, event: Event) -> dict[str, Any]:
+    payload = event.payload
+    context: dict[str, Any] = {
+        "reason": str(payload.get("reason") or ", ".join(payload.get("issues") or []) or "-"),
+        "carrier": str(payload.get("carrier") or "-"),
+        "tracking_number": str(payload.get("tracking_number") or "-"),
+        "exception_reason": str(payload.get("reason") or "-"),
+        "time_zone": get_settings().time_zone,
+    }
+    number = order_number_of(event)
+    if number:
+        order = await orders.get_order_row(session, number=number)
+        context |= {
+            "order_number": number,
+            "total": order["total"],
+            "currency": order["currency"],
+            "channel": order["channel_code"],
+            "customer_name": order["customer_name"],
+            "action_url": f"/console/orders/{number}",
+        }
+    if event.topic == "inventory.low_stock":
+        sku = event.aggregate_id
+        found = (await catalog.find_sellable(session, skus=[sku])).get(sku)
+        context |= {
+            "sku": sku,
+            "product_name": found.product_name if found else sku,
+            "available": int(payload.get("available", 0)),
+            "threshold": int(payload.get("threshold", 0)),
+            "action_url": f"/console/inventory/{sku}",
+        }
+    return context
+
+
+async def notify_staff(session: AsyncSession, event: Event) -> None:
+    kinds = alerts_for(event)
+    if not kinds:
+        return
+    context = await alert_context(session, event)
+    for kind in kinds:
+        people = await staff_handling(session, HANDLED_BY[kind])
+        await service.enqueue(session, await _alerts(session, event, kind, context, people))
+
+
+async def _alerts(
+    session: AsyncSession,
+    event: Event,
+    kind: MessageKind,
+    context: dict[str, Any],
+    people: Sequence[tuple[int, str]],
+) -> list[service.Outgoing]:
+    choices = await preferences.get_staff_choices(session, staff_ids=[sid for sid, _ in people])
+    email_on = get_outlets().email_enabled
+    source = f"event:{event.id}:{kind.value}"
+    items = []
+    for staff_id, email in people:
+        choice = choices[staff_id]
+        warehouse = str(event.payload.get("warehouse") or ALL_WAREHOUSES[choice.locale])
+        message = render(kind, choice.locale, {**context, "warehouse": warehouse})
+        number = context.get("order_number")
+        console = f"staff:{staff_id}"
+        items.append(
+            service.Outgoing(
+                dedupe_key(source, Channel.CONSOLE, console), Channel.CONSOLE, console, kind.value,
+                choice.locale, message, number, staff_id, event.id, DeliveryStatus.SENT,
+            )
+        )  # fmt: skip
+        if email_on and choice.email_mode is not AlertMode.OFF:
+            held = choice.email_mode is AlertMode.DIGEST
+            items.append(
+                service.Outgoing(
+                    dedupe_key(source, Channel.EMAIL, email), Channel.EMAIL, email, kind.value,
+                    choice.locale, message, number, staff_id, event.id,
+                    DeliveryStatus.HELD if held else DeliveryStatus.PENDING,
+                )
+            )  # fmt: skip
+    return items

@@ -1,0 +1,60 @@
+"""Allocation across warehouses, without a database."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dingdan.inventory.rules import Level, allocate, crossed_low_stock, total_demand
+
+
+def level(sku: str, wid: int, on_hand: int, reserved: int = 0, priority: int = 10) -> Level:
+    return Level(sku, wid, priority, on_hand, reserved)
+
+
+def test_one_warehouse_that_covers_the_line_takes_it_whole():
+    plan = allocate({"A": 5}, [level("A", 1, 3, priority=1), level("A", 2, 9, priority=2)])
+    assert [(a.warehouse_id, a.quantity) for a in plan.allocations] == [(2, 5)]
+    assert plan.complete
+
+
+def test_priority_decides_between_warehouses_that_both_cover():
+    plan = allocate({"A": 2}, [level("A", 1, 9, priority=5), level("A", 2, 9, priority=1)])
+    assert [(a.warehouse_id, a.quantity) for a in plan.allocations] == [(2, 2)]
+
+
+def test_split_by_priority_when_no_single_warehouse_covers():
+    plan = allocate({"A": 10}, [level("A", 1, 4, priority=1), level("A", 2, 5, 1, priority=2)])
+    assert [(a.warehouse_id, a.quantity) for a in plan.allocations] == [(1, 4), (2, 4)]
+    assert plan.shortages == {"A": 2}
+
+
+def test_two_lines_of_one_sku_are_one_demand():
+    assert total_demand([("A", 3), ("B", 1), ("A", 3)]) == {"A": 6, "B": 1}
+    plan = allocate(total_demand([("A", 3), ("A", 3)]), [level("A", 1, 5)])
+    assert plan.shortages == {"A": 1}
+
+
+def test_low_stock_is_raised_only_when_crossing():
+    assert crossed_low_stock(6, 5, 5)
+    assert not crossed_low_stock(5, 4, 5)
+    assert not crossed_low_stock(9, 6, 5)
+
+
+levels_strategy = st.lists(
+    st.tuples(st.integers(1, 4), st.integers(0, 20), st.integers(0, 20), st.integers(0, 3)),
+    min_size=0,
+    max_size=4,
+    unique_by=lambda t: t[0],
+)
+
+
+@given(levels_strategy, st.integers(1, 60))
+def test_allocation_never_takes_more_than_is_available_and_accounts_for_every_unit(raw, wanted):
+    levels = [level("A", wid, max(on_hand, reserved), reserved, prio) for wid, on_hand, reserved, prio in raw]
+    plan = allocate({"A": wanted}, levels)
+    by_wh = {lv.warehouse_id: lv for lv in levels}
+    for a in plan.allocations:
+        assert 0 < a.quantity <= by_wh[a.warehouse_id].available
+    assert sum(a.quantity for a in plan.allocations) + plan.shortages.get("A", 0) == wanted
+    assert plan.complete == (sum(max(lv.available, 0) for lv in levels) >= wanted) or plan.complete

@@ -1,0 +1,228 @@
+"""One shipment's journey sends exactly one SMS and one e-mail per status change, to a real
+SMTP server and the sandbox SMS inbox — also when the sender dies mid-delivery."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default as default_policy
+from typing import Any
+
+import pytest
+
+from dingdan.notifications.adapters.email import SmtpEmailSender, SmtpSettings
+from dingdan.notifications.adapters.sms import SandboxSmsGateway, SmsMessage, SmsReceipt
+from dingdan.notifications.outlets import Outlets, use_outlets
+from dingdan.notifications.sender import send_due_notifications
+from dingdan.orders import service as orders
+from dingdan.orders.states import OrderStatus
+from dingdan.platform import clock, events
+from dingdan.platform.clock import FrozenClock
+from factories.shop import make_sku, order_body
+
+from .conftest import SmtpServer
+
+PHONE = "+886912345678"
+
+
+class GatedSms:
+    """An SMS gateway that waits at the door until let in: a sender stuck mid-delivery."""
+
+    def __init__(self, inner: SandboxSmsGateway) -> None:
+        self.inner = inner
+        self.entered = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def send(self, message: SmsMessage) -> SmsReceipt:
+        self.entered.set()
+        await self.gate.wait()
+        return await self.inner.send(message)
+
+
+@pytest.fixture
+def frozen() -> FrozenClock:
+    frozen_clock = FrozenClock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    clock.set_clock(frozen_clock)
+    return frozen_clock
+
+
+@pytest.fixture
+def sms() -> SandboxSmsGateway:
+    return SandboxSmsGateway(clock=clock.now)
+
+
+@pytest.fixture
+def outlets(smtp_server: SmtpServer, sms: SandboxSmsGateway) -> Any:
+    email = SmtpEmailSender(
+        SmtpSettings(host=smtp_server.host, port=smtp_server.port, sender="好物商店 <shop@haowu.example>")
+    )
+    use_outlets(Outlets(email=email, sms=sms, sms_provider="sandbox"))
+    yield
+    use_outlets(None)
+
+
+CUSTOMER = "ming@example.com"
+
+
+def to_customer(server: SmtpServer) -> list[Any]:
+    return [e for e in server.handler.envelopes if e.rcpt_tos == [CUSTOMER]]
+
+
+def subjects(server: SmtpServer) -> list[str]:
+    return [
+        str(message_from_bytes(e.original_content or e.content, policy=default_policy)["Subject"])
+        for e in to_customer(server)
+    ]
+
+
+async def record(db, number: str, topic: str, **payload: Any) -> None:
+    async def write(session: Any) -> None:
+        events.record(
+            session, events.Event(topic, "shipment", "SIM0001", {"order_number": number, **payload})
+        )
+
+    await db.write(write)
+
+
+async def advance(db, number: str, to: OrderStatus, **payload: Any) -> None:
+    async def write(session: Any) -> None:
+        order = await orders.get_order_row(session, number=number, for_update=True)
+        await orders.transition(session, order=order, to=to, actor="carrier:sim")
+
+    await db.write(write)
+
+
+async def journey(client, db, login) -> str:
+    sku = await make_sku(db, stock=5, price="1200")
+    order = (
+        await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=await login("clerk"))
+    ).json()
+    number = order["number"]
+    await advance(db, number, OrderStatus.SHIPPED)
+    await record(db, number, "shipping.out_for_delivery", carrier="sim", tracking_number="SIM0001")
+    await advance(db, number, OrderStatus.DELIVERED)
+    return number
+
+
+async def test_each_status_change_sends_one_sms_and_one_email(
+    client, db, login, smtp_server, sms, outlets, frozen
+):
+    number = await journey(client, db, login)
+    await client.app.state.relay.drain()
+    assert await send_due_notifications(db) == 8 + 1  # and the new-order alert to the clerk
+    texts = [r.message.text for r in sms.messages]
+    assert [r.message.to for r in sms.messages] == [PHONE] * 4
+    assert ["已確認" in texts[0], "已發貨" in texts[1], "派送" in texts[2], "送達" in texts[3]] == [True] * 4
+    assert all(number in t for t in texts)
+    assert len(subjects(smtp_server)) == 4 and all(number in s for s in subjects(smtp_server))
+
+    # the same facts again (a replayed event) and another round of the sender: nothing more
+    await record(db, number, "shipping.out_for_delivery", carrier="sim", tracking_number="SIM0001")
+    await client.app.state.relay.drain()
+    assert await send_due_notifications(db) == 0
+    assert (len(sms.messages), len(to_customer(smtp_server))) == (4, 4)
+    log = (
+        await client.get(f"/api/v1/notifications/deliveries?order={number}", headers=await login("support"))
+    ).json()
+    customer_log = [d for d in log["items"] if d["recipient"] in {CUSTOMER, PHONE}]
+    assert {(d["channel"], d["status"]) for d in customer_log} == {("sms", "sent"), ("email", "sent")}
+    assert len(customer_log) == 8
+
+
+async def test_a_sender_killed_between_claim_and_mark_sent_sends_once_after_restart(
+    client, db, login, smtp_server, sms, frozen
+):
+    email = SmtpEmailSender(
+        SmtpSettings(host=smtp_server.host, port=smtp_server.port, sender="shop@haowu.example")
+    )
+    gated = GatedSms(sms)
+    use_outlets(Outlets(email=email, sms=gated, sms_provider="sandbox"))
+    try:
+        number = await journey(client, db, login)
+        await client.app.state.relay.drain()
+        worker = asyncio.create_task(send_due_notifications(db))
+        await asyncio.wait_for(gated.entered.wait(), timeout=10)
+        worker.cancel()  # the worker dies holding its claims
+        with pytest.raises(asyncio.CancelledError):
+            await worker
+        assert sms.messages == []
+        assert await send_due_notifications(db) == 0  # claims still held: nobody sends twice
+        use_outlets(Outlets(email=email, sms=sms, sms_provider="sandbox"))  # the restarted worker
+        frozen.advance(minutes=3)  # past the lease
+        await send_due_notifications(db)
+        await send_due_notifications(db)
+    finally:
+        use_outlets(None)
+    assert len(sms.messages) == 4 and len({r.message.text for r in sms.messages}) == 4
+    assert len(to_customer(smtp_server)) == 4
+    assert all(number in s for s in subjects(smtp_server))
+
+
+async def test_a_failed_sms_is_retried_with_back_off_and_logged(
+    client, db, login, smtp_server, sms, outlets, frozen
+):
+    sku = await make_sku(db)
+    await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=await login("clerk"))
+    await client.app.state.relay.drain()
+    sms.fail_next(1)
+    assert await send_due_notifications(db) == 2  # the e-mails went (customer, clerk), the SMS failed
+    support = await login("support")
+    failed = (await client.get("/api/v1/notifications/deliveries?channel=sms", headers=support)).json()[
+        "items"
+    ][0]
+    assert (failed["status"], failed["attempts"]) == ("pending", 1)
+    assert "sandbox" in failed["last_error"]
+    assert await send_due_notifications(db) == 0  # not due yet
+    frozen.advance(seconds=40)
+    assert await send_due_notifications(db) == 1
+    inbox = (
+        await client.get("/api/v1/notifications/sandbox/sms?to=%2B886912345678", headers=support)
+    ).json()
+    assert len(inbox["items"]) == 1 and inbox["items"][0]["attempts"] == 2
+
+
+async def test_customer_choice_turns_a_channel_off(client, db, login, smtp_server, sms, outlets, frozen):
+    from dingdan.notifications import preferences
+
+    await db.write(
+        preferences.set_customer_choice,
+        customer_id=None,
+        phone="0912345678",
+        email=True,
+        sms=False,
+        locale="en",
+    )
+    sku = await make_sku(db)
+    await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=await login("clerk"))
+    await client.app.state.relay.drain()
+    await send_due_notifications(db)
+    assert sms.messages == []
+    assert subjects(smtp_server)[0].startswith("[dingdan")
+
+
+async def test_staff_alerts_arrive_at_once_or_in_a_daily_digest(
+    client, db, login, smtp_server, sms, outlets, frozen
+):
+    from dingdan.notifications.digest import send_staff_digests
+
+    clerk, owner = await login("clerk"), await login("owner")
+    put = await client.put(
+        "/api/v1/notifications/alerts/preference", json={"email_mode": "digest"}, headers=owner
+    )
+    assert put.status_code == 200
+    sku = await make_sku(db)
+    body = order_body((sku, 1), channel="manual")  # manual orders wait for review
+    await client.post("/api/v1/orders", json=body, headers=clerk)
+    await client.app.state.relay.drain()
+    await send_due_notifications(db)
+    to_staff = [e.rcpt_tos[0] for e in smtp_server.handler.envelopes if e.rcpt_tos[0].endswith("@shop.test")]
+    assert to_staff == ["clerk@shop.test"] * 2  # new order + needs review; the owner chose the digest
+    alerts = (await client.get("/api/v1/notifications/alerts", headers=owner)).json()["items"]
+    assert {a["template"] for a in alerts} == {"merchant.new_order", "merchant.order_needs_review"}
+    frozen.advance(hours=6)  # 16:00 in Taipei, past the digest hour
+    assert await send_staff_digests(db) == 2  # both alerts, folded into one e-mail
+    assert await send_staff_digests(db) == 0
+    await send_due_notifications(db)
+    digests = [e for e in smtp_server.handler.envelopes if e.rcpt_tos == ["owner@shop.test"]]
+    assert len(digests) == 1

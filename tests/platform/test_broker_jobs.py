@@ -1,0 +1,106 @@
+"""Events travel through a real broker (RabbitMQ, Redis, NATS) to a worker that runs the
+handlers once, and the scheduler leads in one process only."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+
+import pytest
+from taskiq.api import run_receiver_task
+
+from dingdan.platform import events
+from dingdan.platform.db import Database
+from dingdan.platform.jobs import Jobs
+from dingdan.platform.leader import leadership
+
+BROKERS = {
+    "rabbitmq": ("amqp://guest:guest@127.0.0.1:5672/", 5672),
+    "redis": ("redis://127.0.0.1:6379/0", 6379),
+    "nats": ("nats://127.0.0.1:4222", 4222),
+}
+
+
+def reachable(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(params=sorted(BROKERS))
+def broker_url(request: pytest.FixtureRequest) -> str:
+    url, port = BROKERS[request.param]
+    if not reachable(port):
+        if os.environ.get("DINGDAN_TEST_REQUIRE_POSTGRES"):
+            pytest.fail(f"{request.param} is required in CI but not reachable")
+        pytest.skip(f"{request.param} not running")
+    return url
+
+
+async def test_events_reach_a_worker_through_the_broker_and_run_once(db: Database, broker_url: str):
+    if db.is_sqlite:
+        pytest.skip("a broker is for several processes on PostgreSQL")
+    seen: list[int] = []
+
+    async def handler(session, event):
+        seen.append(event.id)
+
+    subscribers = events.Subscribers()
+    topic = f"test.{uuid.uuid4().hex[:8]}"
+    subscribers.on(topic, "collect", handler)
+    publisher = Jobs.create(broker_url, db, subscribers)
+    worker = Jobs.create(broker_url, db, subscribers)
+    if "redis" in broker_url:
+        publisher.broker.queue_name = worker.broker.queue_name = f"dingdan-test-{topic}"  # type: ignore[attr-defined]
+    worker.broker.is_worker_process = True
+    await worker.broker.startup()
+    await publisher.broker.startup()
+    receiving = asyncio.create_task(run_receiver_task(worker.broker))
+    try:
+        relay = events.Relay(db, subscribers, publish=publisher.publish)
+
+        async def write_three(session):
+            for n in range(3):
+                events.record(session, events.Event(topic, "test", str(n)))
+
+        await db.write(write_three)
+        assert await relay.drain() == 3
+        for _ in range(100):
+            if len(seen) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        assert len(seen) == 3
+        async with db.read() as session:
+            replay = await events.list_for(session, "test", "0")
+        await publisher.publish(replay[0])  # a redelivery (at-least-once) changes nothing
+        await asyncio.sleep(0.5)
+        assert len(seen) == 3
+    finally:
+        receiving.cancel()
+        await publisher.broker.shutdown()
+        await worker.broker.shutdown()
+
+
+async def test_only_one_process_leads_the_schedule(db: Database):
+    if db.is_sqlite:
+        pytest.skip("SQLite runs a single process, which always leads")
+    other = Database(db.url)
+    order: list[str] = []
+
+    async def lead(name: str, database: Database, hold: float) -> None:
+        async with leadership(database):
+            order.append(f"{name} leads")
+            await asyncio.sleep(hold)
+            order.append(f"{name} steps down")
+
+    import dingdan.platform.leader as leader_module
+
+    leader_module.RETRY_SECONDS = 0.05
+    await asyncio.gather(lead("first", db, 0.4), asyncio.sleep(0.1))
+    await asyncio.gather(lead("a", db, 0.3), lead("b", other, 0.3))
+    await other.dispose()
+    assert order[:2] == ["first leads", "first steps down"]
+    assert order[2].endswith("leads") and order[3].endswith("steps down")
+    assert order[2].split()[0] == order[3].split()[0]  # never two leaders at once
