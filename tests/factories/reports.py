@@ -140,9 +140,13 @@ async def fulfil_some(db: Database, history: History, rng: random.Random) -> Non
         if roll < 0.7:
             carrier = rng.choice(["sim", "tcat"])
             await move(
-                db, number, OrderStatus.SHIPPED, after_hours=rng.uniform(20, 60),
-                topic="order.parcel_created", carrier=carrier,
-            )  # fmt: skip
+                db,
+                number,
+                OrderStatus.SHIPPED,
+                after_hours=rng.uniform(20, 60),
+                topic="order.parcel_created",
+                carrier=carrier,
+            )
             if roll < 0.5:
                 await move(db, number, OrderStatus.DELIVERED, after_hours=rng.uniform(60, 120))
 
@@ -150,7 +154,9 @@ async def fulfil_some(db: Database, history: History, rng: random.Random) -> Non
 async def late_changes(db: Database, history: History, rng: random.Random) -> None:
     """Refunds, exceptions and cancellations that arrive days after the order's day."""
     for number in rng.sample(history.numbers, 6):
-        await record(db, number, "order.refunded", after_days=rng.uniform(1, 20), amount=str(rng.randint(1, 200)))
+        await record(
+            db, number, "order.refunded", after_days=rng.uniform(1, 20), amount=str(rng.randint(1, 200))
+        )
     for number in rng.sample(history.numbers, 2):
         await record(db, number, "order.delivery_exception", after_days=3, reason="delayed")
     for number in history.numbers:

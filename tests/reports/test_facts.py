@@ -37,9 +37,15 @@ def fact_strategy():
             "carrier": st.sampled_from(["", "sim"]),
             "exception": st.booleans(),
             "lines": st.lists(
-                st.tuples(st.sampled_from(["A", "B"]), st.just(1), st.just("tea"), st.integers(1, 5),
-                          st.integers(0, 999).map(str)).map(list),
-                max_size=2, unique_by=lambda line: line[0],
+                st.tuples(
+                    st.sampled_from(["A", "B"]),
+                    st.just(1),
+                    st.just("tea"),
+                    st.integers(1, 5),
+                    st.integers(0, 999).map(str),
+                ).map(list),
+                max_size=2,
+                unique_by=lambda line: line[0],
             ),
         }
     )
@@ -73,9 +79,21 @@ def test_cancelled_orders_leave_sales_products_and_regions(fact):
 
 def test_an_order_belongs_to_its_day_in_taipei_and_refunds_add_up():
     placed = datetime(2025, 3, 1, 16, 30, tzinfo=UTC)  # 00:30 on 2 March in Taipei
-    order = {"id": 1, "number": "N1", "created_at": placed, "channel_code": "web", "payment_method": "cod",
-             "status": "confirmed", "ship_country": "TW", "ship_city": "台北市", "ship_district": "大安",
-             "subtotal": Decimal(500), "discount_total": Decimal(0), "shipping_fee": Decimal(80), "item_count": 1}
+    order = {
+        "id": 1,
+        "number": "N1",
+        "created_at": placed,
+        "channel_code": "web",
+        "payment_method": "cod",
+        "status": "confirmed",
+        "ship_country": "TW",
+        "ship_city": "台北市",
+        "ship_district": "大安",
+        "subtotal": Decimal(500),
+        "discount_total": Decimal(0),
+        "shipping_fee": Decimal(80),
+        "item_count": 1,
+    }
     timeline = [
         Event("order.placed", "order", "N1", {"to_status": "confirmed"}, created_at=placed),
         Event("order.refunded", "order", "N1", {"amount": "120"}, created_at=placed),

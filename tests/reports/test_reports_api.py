@@ -20,7 +20,13 @@ RANGE = {"from": "2025-03-01", "to": "2025-04-15"}
 async def test_only_owner_and_analyst_may_read_reports(client, login, report):
     url = f"/api/v1/reports/{report}"
     assert (await client.get(url)).status_code == 401
-    for role, status in (("clerk", 403), ("warehouse", 403), ("support", 403), ("owner", 200), ("analyst", 200)):
+    for role, status in (
+        ("clerk", 403),
+        ("warehouse", 403),
+        ("support", 403),
+        ("owner", 200),
+        ("analyst", 200),
+    ):
         response = await client.get(url, headers=await login(role))
         assert response.status_code == status, (role, response.text)
     assert response.headers["content-type"].startswith("application/json")
@@ -80,10 +86,18 @@ async def test_regions_rank_counties_and_drill_into_districts(client, history, a
     counties = (await client.get("/api/v1/reports/regions", params=RANGE, headers=analyst)).json()
     sales = [Decimal(item["sales"]) for item in counties["items"]]
     assert sales == sorted(sales, reverse=True)
-    assert {item["county"] for item in counties["items"]} <= {"臺北市", "新北市", "臺中市", "高雄市", "花蓮縣"}
+    assert {item["county"] for item in counties["items"]} <= {
+        "臺北市",
+        "新北市",
+        "臺中市",
+        "高雄市",
+        "花蓮縣",
+    }
     taipei = (
         await client.get(
-            "/api/v1/reports/regions", params={**RANGE, "level": "district", "county": "臺北市"}, headers=analyst
+            "/api/v1/reports/regions",
+            params={**RANGE, "level": "district", "county": "臺北市"},
+            headers=analyst,
         )
     ).json()
     assert {item["district"] for item in taipei["items"]} <= {"大安區", "信義區"}

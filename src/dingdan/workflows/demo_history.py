@@ -17,18 +17,64 @@ from dingdan.platform import taiwan
 
 # Residents per county/city, thousands (household registration, end of 2024, rounded).
 POPULATION = {
-    "新北市": 4048, "臺中市": 2860, "高雄市": 2731, "臺北市": 2492, "桃園市": 2326, "臺南市": 1857,
-    "彰化縣": 1245, "屏東縣": 796, "雲林縣": 665, "新竹縣": 591, "苗栗縣": 537, "嘉義縣": 481,
-    "南投縣": 478, "宜蘭縣": 450, "新竹市": 455, "基隆市": 361, "花蓮縣": 318, "嘉義市": 262,
-    "臺東縣": 211, "金門縣": 145, "澎湖縣": 108, "連江縣": 14,
-}  # fmt: skip
+    "新北市": 4048,
+    "臺中市": 2860,
+    "高雄市": 2731,
+    "臺北市": 2492,
+    "桃園市": 2326,
+    "臺南市": 1857,
+    "彰化縣": 1245,
+    "屏東縣": 796,
+    "雲林縣": 665,
+    "新竹縣": 591,
+    "苗栗縣": 537,
+    "嘉義縣": 481,
+    "南投縣": 478,
+    "宜蘭縣": 450,
+    "新竹市": 455,
+    "基隆市": 361,
+    "花蓮縣": 318,
+    "嘉義市": 262,
+    "臺東縣": 211,
+    "金門縣": 145,
+    "澎湖縣": 108,
+    "連江縣": 14,
+}
 SPECIAL_POSTAL_AREAS = {"290", "817", "819"}  # 釣魚臺, 東沙, 南沙: nobody orders from there
 CATEGORIES = [
-    ("tea", "茶飲"), ("kitchen", "廚房用品"), ("apparel", "服飾"), ("bags", "包袋"), ("gifts", "禮盒"),
-    ("snacks", "零食"), ("beauty", "美妝保養"), ("stationery", "文具"), ("home", "居家"), ("outdoor", "戶外"),
-]  # fmt: skip
-NOUNS = ["保溫杯", "綠茶", "烏龍茶", "T恤", "托特包", "手工皂", "鳳梨酥", "面膜", "筆記本", "抱枕", "露營燈",
-         "咖啡豆", "帆布鞋", "毛巾", "香氛蠟燭", "便當盒", "雨傘", "襪子", "蜂蜜", "牛軋糖"]  # fmt: skip
+    ("tea", "茶飲"),
+    ("kitchen", "廚房用品"),
+    ("apparel", "服飾"),
+    ("bags", "包袋"),
+    ("gifts", "禮盒"),
+    ("snacks", "零食"),
+    ("beauty", "美妝保養"),
+    ("stationery", "文具"),
+    ("home", "居家"),
+    ("outdoor", "戶外"),
+]
+NOUNS = [
+    "保溫杯",
+    "綠茶",
+    "烏龍茶",
+    "T恤",
+    "托特包",
+    "手工皂",
+    "鳳梨酥",
+    "面膜",
+    "筆記本",
+    "抱枕",
+    "露營燈",
+    "咖啡豆",
+    "帆布鞋",
+    "毛巾",
+    "香氛蠟燭",
+    "便當盒",
+    "雨傘",
+    "襪子",
+    "蜂蜜",
+    "牛軋糖",
+]
 ADJECTIVES = ["經典", "輕量", "手作", "有機", "限定", "日常", "職人", "復古", "極簡", "台灣"]
 COLOURS = [("BLK", "黑"), ("WHT", "白"), ("NVY", "深藍"), ("GRN", "綠")]
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周"
@@ -148,8 +194,12 @@ def _life(rng: random.Random, order: PlannedOrder, now: datetime) -> None:
     """What happened to the order by `now`: each step only if its time has come."""
     at = order.placed_at
     cancel = rng.random() < 0.08
-    plan = [("confirmed", rng.uniform(0.05, 8)), ("shipped", rng.uniform(12, 48)),
-            ("delivered", rng.uniform(18, 72)), ("completed", 24 * 7)]  # fmt: skip
+    plan = [
+        ("confirmed", rng.uniform(0.05, 8)),
+        ("shipped", rng.uniform(12, 48)),
+        ("delivered", rng.uniform(18, 72)),
+        ("completed", 24 * 7),
+    ]
     for status, hours in plan:
         at += timedelta(hours=hours)
         if at > now:

@@ -110,44 +110,93 @@ def _order_row(loading: Loading, order: history.PlannedOrder, currency: str) -> 
     status = order.steps[-1][0] if order.steps else _initial_status(order)
     customer = order.customer
     return {
-        "number": _number(loading, order.placed_at), "channel_code": order.channel, "external_id": None,
-        "idempotency_scope": None, "idempotency_key": None, "request_fingerprint": None,
-        "created_response": None, "status": status, "payment_status": _payment_status(order, status, total),
-        "fulfillment_status": FULFILMENT.get(status, "unfulfilled"), "payment_method": order.payment_method,
-        "currency": currency, "subtotal": subtotal, "shipping_fee": fee, "discount_total": order.discount,
-        "total": total, "item_count": sum(qty for _, qty in order.lines), "customer_id": None,
-        "customer_name": customer.name, "customer_phone": customer.phone, "customer_email": "",
-        "ship_recipient": customer.name, "ship_phone": customer.phone, "ship_country": "TW",
-        "ship_city": customer.county, "ship_district": customer.district,
-        "ship_postal_code": customer.postal_code, "ship_line1": customer.line1, "ship_line2": "", "note": "",
-        "review_issues": [], "line_fingerprint": rules.line_fingerprint(order.lines),
-        "version": 1 + len(order.steps), "placed_by": ACTOR, "created_at": order.placed_at,
+        "number": _number(loading, order.placed_at),
+        "channel_code": order.channel,
+        "external_id": None,
+        "idempotency_scope": None,
+        "idempotency_key": None,
+        "request_fingerprint": None,
+        "created_response": None,
+        "status": status,
+        "payment_status": _payment_status(order, status, total),
+        "fulfillment_status": FULFILMENT.get(status, "unfulfilled"),
+        "payment_method": order.payment_method,
+        "currency": currency,
+        "subtotal": subtotal,
+        "shipping_fee": fee,
+        "discount_total": order.discount,
+        "total": total,
+        "item_count": sum(qty for _, qty in order.lines),
+        "customer_id": None,
+        "customer_name": customer.name,
+        "customer_phone": customer.phone,
+        "customer_email": "",
+        "ship_recipient": customer.name,
+        "ship_phone": customer.phone,
+        "ship_country": "TW",
+        "ship_city": customer.county,
+        "ship_district": customer.district,
+        "ship_postal_code": customer.postal_code,
+        "ship_line1": customer.line1,
+        "ship_line2": "",
+        "note": "",
+        "review_issues": [],
+        "line_fingerprint": rules.line_fingerprint(order.lines),
+        "version": 1 + len(order.steps),
+        "placed_by": ACTOR,
+        "created_at": order.placed_at,
         "updated_at": order.steps[-1][1] if order.steps else order.placed_at,
-    }  # fmt: skip
+    }
 
 
 def _line_rows(loading: Loading, order: history.PlannedOrder, order_id: int) -> list[dict[str, Any]]:
     rows = []
     for line_no, (sku, qty) in enumerate(order.lines, start=1):
         facts = loading.skus[sku]
-        rows.append({
-            "order_id": order_id, "line_no": line_no, "sku": sku, "product_id": facts.product_id,
-            "product_name": facts.name, "category_code": facts.category, "attributes": facts.attributes,
-            "catalog_price": facts.price, "unit_price": facts.price, "quantity": qty,
-            "line_total": facts.price * qty, "backordered_quantity": 0,
-        })  # fmt: skip
+        rows.append(
+            {
+                "order_id": order_id,
+                "line_no": line_no,
+                "sku": sku,
+                "product_id": facts.product_id,
+                "product_name": facts.name,
+                "category_code": facts.category,
+                "attributes": facts.attributes,
+                "catalog_price": facts.price,
+                "unit_price": facts.price,
+                "quantity": qty,
+                "line_total": facts.price * qty,
+                "backordered_quantity": 0,
+            }
+        )
     return rows
 
 
 def _event(number: str, topic: str, at: datetime, **payload: Any) -> dict[str, Any]:
-    return {"topic": topic, "aggregate_type": "order", "aggregate_id": number, "actor": ACTOR,
-            "payload": payload, "created_at": at, "delivered_at": at}  # fmt: skip
+    return {
+        "topic": topic,
+        "aggregate_type": "order",
+        "aggregate_id": number,
+        "actor": ACTOR,
+        "payload": payload,
+        "created_at": at,
+        "delivered_at": at,
+    }
 
 
 def _event_rows(order: history.PlannedOrder, row: dict[str, Any]) -> list[dict[str, Any]]:
     number, status = row["number"], _initial_status(order)
-    found = [_event(number, "order.placed", order.placed_at, to_status=status, channel=order.channel,
-                    total=str(row["total"]), issues=[])]  # fmt: skip
+    found = [
+        _event(
+            number,
+            "order.placed",
+            order.placed_at,
+            to_status=status,
+            channel=order.channel,
+            total=str(row["total"]),
+            issues=[],
+        )
+    ]
     for step, at in order.steps:
         extra = {"carrier": order.carrier} if step == "shipped" else {}
         found.append(
@@ -155,18 +204,42 @@ def _event_rows(order: history.PlannedOrder, row: dict[str, Any]) -> list[dict[s
         )
         status = step
     if order.exception_at is not None:
-        found.append(_event(number, "order.delivery_exception", order.exception_at, reason="delayed",
-                            carrier=order.carrier))  # fmt: skip
+        found.append(
+            _event(
+                number,
+                "order.delivery_exception",
+                order.exception_at,
+                reason="delayed",
+                carrier=order.carrier,
+            )
+        )
     if order.refund is not None:
         found.append(_event(number, "order.refunded", order.refund[1], amount=str(order.refund[0])))
     return found
 
 
-def _movement(loading: Loading, sku: str, kind: str, qty: int, ref: str | None, at: datetime,
-              on_hand: int, reserved: int, reason: str = "") -> dict[str, Any]:  # fmt: skip
-    return {"sku": sku, "warehouse_id": loading.warehouse_id, "kind": kind, "delta_on_hand": on_hand * qty,
-            "delta_reserved": reserved * qty, "reason": reason, "order_ref": ref, "actor": ACTOR,
-            "created_at": at}  # fmt: skip
+def _movement(
+    loading: Loading,
+    sku: str,
+    kind: str,
+    qty: int,
+    ref: str | None,
+    at: datetime,
+    on_hand: int,
+    reserved: int,
+    reason: str = "",
+) -> dict[str, Any]:
+    return {
+        "sku": sku,
+        "warehouse_id": loading.warehouse_id,
+        "kind": kind,
+        "delta_on_hand": on_hand * qty,
+        "delta_reserved": reserved * qty,
+        "reason": reason,
+        "order_ref": ref,
+        "actor": ACTOR,
+        "created_at": at,
+    }
 
 
 def _movement_rows(loading: Loading, order: history.PlannedOrder, number: str) -> list[dict[str, Any]]:

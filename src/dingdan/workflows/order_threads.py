@@ -21,9 +21,14 @@ async def _post(
         session, order_number=order_number, author_kind=kind, author=author, body=body
     )
     orders.record_timeline(
-        session, order_number, "order.message_posted", actor,
-        message=message.id, author_kind=kind.value, excerpt=message.body[:EXCERPT],
-    )  # fmt: skip
+        session,
+        order_number,
+        "order.message_posted",
+        actor,
+        message=message.id,
+        author_kind=kind.value,
+        excerpt=message.body[:EXCERPT],
+    )
     return threads.message_view(message)
 
 
@@ -32,9 +37,13 @@ async def post_customer_message(
 ) -> dict[str, Any]:
     order = await get_owned_order(session, number=order_number, customer=customer)
     return await _post(
-        session, order_number=order_number, kind=AuthorKind.CUSTOMER, actor=customer.actor,
-        author=order["customer_name"], body=body,
-    )  # fmt: skip
+        session,
+        order_number=order_number,
+        kind=AuthorKind.CUSTOMER,
+        actor=customer.actor,
+        author=order["customer_name"],
+        body=body,
+    )
 
 
 async def post_staff_reply(

@@ -47,7 +47,7 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 Sheets = Callable[[Mapping[str, Any]], Sequence[exports.Sheet]]
 
 
-def _period(start: date | None, end: date | None) -> Period:
+def report_period(start: date | None, end: date | None) -> Period:
     return parse_period(start, end, today=clock.now().astimezone(shop_zone()).date())
 
 
@@ -55,19 +55,19 @@ def _currency(request: Request) -> str:
     return str(request.app.state.settings.currency)
 
 
-def _money_as_text(value: Any, currency: str) -> Any:
+def money_as_text(value: Any, currency: str) -> Any:
     if isinstance(value, Decimal):
         return money_text(value, currency)
     if isinstance(value, dict):
-        return {k: _money_as_text(v, currency) for k, v in value.items()}
+        return {k: money_as_text(v, currency) for k, v in value.items()}
     if isinstance(value, list):
-        return [_money_as_text(v, currency) for v in value]
+        return [money_as_text(v, currency) for v in value]
     return value
 
 
-def _answer(name: str, report: Mapping[str, Any], fmt: Format, sheets: Sheets, currency: str) -> Response:
+def answer(name: str, report: Mapping[str, Any], fmt: Format, sheets: Sheets, currency: str) -> Response:
     if fmt is Format.JSON:
-        return json_response(_money_as_text(report, currency))
+        return json_response(money_as_text(report, currency))
     filename = f"{name}-{report['from']}-{report['to']}.{fmt.value}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt is Format.CSV:
@@ -97,12 +97,12 @@ async def get_sales(
     payment_method: Code = None,
     fmt: Fmt = Format.JSON,
 ) -> Response:
-    period, currency = _period(from_, to), _currency(request)
+    period, currency = report_period(from_, to), _currency(request)
     where = SalesFilter(channel=channel, payment_method=payment_method)
     report = await _read(
         db, lambda s: sales_report(s, period=period, granularity=granularity, where=where, currency=currency)
     )
-    return _answer("sales", report, fmt, sales_sheets, currency)
+    return answer("sales", report, fmt, sales_sheets, currency)
 
 
 @router.get(
@@ -123,12 +123,12 @@ async def get_orders(
     status: Code = None,
     fmt: Fmt = Format.JSON,
 ) -> Response:
-    period, currency = _period(from_, to), _currency(request)
+    period, currency = report_period(from_, to), _currency(request)
     where = SalesFilter(channel=channel, payment_method=payment_method, status=status)
     report = await _read(
         db, lambda s: orders_report(s, period=period, granularity=granularity, where=where, currency=currency)
     )
-    return _answer("orders", report, fmt, orders_sheets, currency)
+    return answer("orders", report, fmt, orders_sheets, currency)
 
 
 @router.get(
@@ -147,11 +147,11 @@ async def get_regions(
     county: Annotated[str | None, Query(max_length=60, description="only this county's districts")] = None,
     fmt: Fmt = Format.JSON,
 ) -> Response:
-    period, currency = _period(from_, to), _currency(request)
+    period, currency = report_period(from_, to), _currency(request)
     report = await _read(
         db, lambda s: regions_report(s, period=period, level=level, county=county, currency=currency)
     )
-    return _answer("regions", report, fmt, regions_sheets, currency)
+    return answer("regions", report, fmt, regions_sheets, currency)
 
 
 @router.get(
@@ -175,7 +175,7 @@ async def get_products(
     sku: Annotated[str | None, Query(max_length=64)] = None,
     fmt: Fmt = Format.JSON,
 ) -> Response:
-    period, currency = _period(from_, to), _currency(request)
+    period, currency = report_period(from_, to), _currency(request)
     report = await _read(
         db,
         lambda s: products_report(
@@ -191,7 +191,7 @@ async def get_products(
             currency=currency,
         ),
     )
-    return _answer("products", report, fmt, products_sheets, currency)
+    return answer("products", report, fmt, products_sheets, currency)
 
 
 @router.get(
@@ -210,8 +210,8 @@ async def get_fulfilment(
     channel: Code = None,
     fmt: Fmt = Format.JSON,
 ) -> Response:
-    period = _period(from_, to)
+    period = report_period(from_, to)
     report = await _read(
         db, lambda s: fulfilment_report(s, period=period, granularity=granularity, channel=channel)
     )
-    return _answer("fulfilment", report, fmt, fulfilment_sheets, _currency(request))
+    return answer("fulfilment", report, fmt, fulfilment_sheets, _currency(request))

@@ -25,13 +25,14 @@ async def on_forbidden(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    from dingdan.web.pages import aftersales, console
+    from dingdan.web.pages import aftersales, console, reports
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, on_login_required)
     app.add_exception_handler(PageForbidden, on_forbidden)
     app.include_router(console.router)
     app.include_router(aftersales.router)
+    app.include_router(reports.router)
 
     @app.get("/", include_in_schema=False)
     async def home() -> Response:
