@@ -21,14 +21,9 @@ async def _post(
         session, order_number=order_number, author_kind=kind, author=author, body=body
     )
     orders.record_timeline(
-        session,
-        order_number,
-        "order.message_posted",
-        actor,
-        message=message.id,
-        author_kind=kind.value,
-        excerpt=message.body[:EXCERPT],
-    )
+        session, order_number, "order.message_posted", actor,
+        message=message.id, author_kind=kind.value, excerpt=message.body[:EXCERPT],
+    )  # fmt: skip
     return threads.message_view(message)
 
 
@@ -37,13 +32,9 @@ async def post_customer_message(
 ) -> dict[str, Any]:
     order = await get_owned_order(session, number=order_number, customer=customer)
     return await _post(
-        session,
-        order_number=order_number,
-        kind=AuthorKind.CUSTOMER,
-        actor=customer.actor,
-        author=order["customer_name"],
-        body=body,
-    )
+        session, order_number=order_number, kind=AuthorKind.CUSTOMER, actor=customer.actor,
+        author=order["customer_name"], body=body,
+    )  # fmt: skip
 
 
 async def post_staff_reply(
