@@ -52,7 +52,7 @@ def w1(base: str, token: str, pid: int, *, quick: bool, open_rate: int) -> list[
 def w2(kind: str, *, buyers: int, units: int, workers: int) -> list[str]:
     url = setup.fresh_database(kind, "dingdan_bench_w2")
     token = setup.seed(url, skus=10, stock=units)
-    with setup.served(url, workers=workers) as (base, proc):
+    with setup.served(url, workers=workers) as (base, _server):
         requests = placement.flash_sale_requests(base, token, buyers=buyers)
         result = asyncio.run(loadgen.closed_loop(base, lambda i: requests[i], concurrency=buyers, total=buyers))
     engine = create_engine(setup.sync_url(url))

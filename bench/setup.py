@@ -21,7 +21,7 @@ from dingdan.auth.rules import hash_password, hash_token
 from dingdan.catalog.models import Category, Product, Variant
 from dingdan.channels.models import Channel
 from dingdan.channels.service import SEED_CHANNELS
-from dingdan.inventory.models import InventoryItem, StockLevel, Warehouse
+from dingdan.inventory.models import InventoryItem, Movement, StockLevel, Warehouse
 from dingdan.platform import clock, migrate
 
 PG_ADMIN = os.environ.get("DINGDAN_BENCH_PG_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
@@ -67,6 +67,9 @@ def seed(url: str, *, skus: int, stock: int) -> str:
         conn.execute(insert(InventoryItem), [{"sku": f"B-{i:05d}", "low_stock_threshold": 0} for i in range(1, skus + 1)])
         conn.execute(insert(StockLevel), [{"sku": f"B-{i:05d}", "warehouse_id": 1, "on_hand": stock, "reserved": 0}
                                           for i in range(1, skus + 1)])
+        conn.execute(insert(Movement), [{"sku": f"B-{i:05d}", "warehouse_id": 1, "kind": "adjust", "delta_on_hand": stock,
+                                         "delta_reserved": 0, "reason": "bench", "actor": "bench", "created_at": now}
+                                        for i in range(1, skus + 1)])
         staff_id = conn.execute(insert(Staff).returning(Staff.id), [{
             "email": "bench@dingdan.test", "name": "bench", "password_hash": hash_password("bench-password"),
             "role": "owner", "active": True, "created_at": now}]).scalar_one()
@@ -85,7 +88,8 @@ def free_port() -> int:
 @contextmanager
 def served(url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
-    env = {**os.environ, "DINGDAN_DATABASE_URL": url, "DINGDAN_VAR_DIR": str(VAR), **(extra_env or {})}
+    env = {**os.environ, "DINGDAN_DATABASE_URL": url, "DINGDAN_VAR_DIR": str(VAR), "DINGDAN_LOG_LEVEL": "WARNING",
+           **(extra_env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "dingdan.main:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",

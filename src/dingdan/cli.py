@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -133,6 +134,27 @@ def check() -> None:
 
     if not asyncio.run(run()):
         raise typer.Exit(1)
+
+
+@app.command()
+def backup(file: Annotated[Path, typer.Argument(help="where to write the backup")]) -> None:
+    """Back up the database while the shop keeps running."""
+    from dingdan.platform import backup as backups
+
+    backups.backup(get_settings().resolved_database_url(), file)
+    typer.echo(f"backup written to {file} ({file.stat().st_size:,} bytes)")
+
+
+@app.command()
+def restore(file: Annotated[Path, typer.Argument(help="a file made by `dingdan backup`")]) -> None:
+    """Replace the database's contents with a backup. Stop the shop first."""
+    from dingdan.platform import backup as backups
+
+    if not file.exists():
+        typer.echo(f"no such file: {file}")
+        raise typer.Exit(2)
+    backups.restore(get_settings().resolved_database_url(), file)
+    typer.echo(f"restored from {file}; run `dingdan check` to verify")
 
 
 async def _load_at_scale(db: Database, orders: int) -> None:

@@ -18,11 +18,23 @@ from dingdan.platform.leader import leadership
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.reports import subscribers as report_subscribers
 from dingdan.web import pages, problems
-from dingdan.web.api import aftersales, auth, channels, health, inventory, notifications, orders, products
+from dingdan.web.api import (
+    aftersales,
+    auth,
+    channels,
+    health,
+    inventory,
+    notifications,
+    order_edits,
+    orders,
+    products,
+)
 from dingdan.web.api import reports as report_api
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
+from dingdan.web.live import InProcessFeed
 from dingdan.web.observability import Observe
+from dingdan.workflows.console_push import Publish
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
 
@@ -46,10 +58,10 @@ async def run_schedule(db: Database) -> None:
         await asyncio.gather(*(_run_every(db, job) for job in JOBS))
 
 
-def build_all_subscribers() -> Subscribers:
+def build_all_subscribers(live: Publish | None = None) -> Subscribers:
     """The workflows' reactions plus the reports' rollup refresh: sibling layers that do not
     import each other, joined here (used by the API process and by `dingdan worker`)."""
-    subscribers = build_subscribers()
+    subscribers = build_subscribers(live=live)
     report_subscribers.register(subscribers)
     return subscribers
 
@@ -57,7 +69,8 @@ def build_all_subscribers() -> Subscribers:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url())
-    subscribers = build_all_subscribers()
+    live_feed = InProcessFeed()
+    subscribers = build_all_subscribers(live=live_feed.publish)
     jobs = Jobs.create(settings.broker_url, database, subscribers) if settings.broker_url else None
     relay = Relay(database, subscribers, publish=jobs.publish if jobs else None)
     reports_db = Database(settings.reports_database_url) if settings.reports_database_url else database
@@ -91,6 +104,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = database
     app.state.relay = relay
     app.state.reports_db = reports_db
+    app.state.live = live_feed
     app.state.settings = settings
     problems.install(app)
     for module in (
@@ -102,6 +116,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         channels,
         aftersales,
         notifications,
+        order_edits,
         report_api,
     ):
         app.include_router(module.router)

@@ -26,7 +26,7 @@ from dingdan.platform.money import ZERO
 CANCELLED = "cancelled"
 CONFIRMED = "confirmed"
 REFUND_TOPICS = frozenset({"order.refunded", "order.refund_issued", "order.refund_recorded"})
-EXCEPTION_TOPICS = frozenset({"order.delivery_exception", "order.shipping_exception"})
+EXCEPTION_TOPICS = frozenset({"order.delivery_exception", "order.shipping_exception", "shipping.exception"})
 SHIPPED_TOPICS = frozenset({"order.partially_shipped", "order.shipped"})
 CONFIRMED_TOPIC = "order.confirmed"
 DELIVERED_TOPIC = "order.delivered"

@@ -182,9 +182,11 @@ def _same_fact(stored: Mapping[Any, Any], new: Mapping[Any, Any]) -> bool:
 
 
 async def on_order_event(session: AsyncSession, event: Event) -> None:
-    """Subscriber for every event: an order's event refreshes that order's contribution."""
-    if event.aggregate_type == "order":
-        await refresh_order(session, number=event.aggregate_id)
+    """Subscriber for every event: an event on an order (or naming one in its payload, as a
+    parcel's may) refreshes that order's contribution; other events are ignored."""
+    number = event.aggregate_id if event.aggregate_type == "order" else event.payload.get("order_number")
+    if isinstance(number, str) and number:
+        await refresh_order(session, number=number)
 
 
 async def rebuild(db: Database, *, progress: Progress | None = None) -> int:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dingdan.platform.events import Subscribers
+from dingdan.workflows import console_push
 from dingdan.workflows.allocate_backorders import on_stock_adjusted
 from dingdan.workflows.notify_customers import CUSTOMER_TOPICS, notify_customer
 from dingdan.workflows.notify_staff import STAFF_TOPICS, notify_staff
 
 
-def build_subscribers() -> Subscribers:
+def build_subscribers(live: console_push.Publish | None = None) -> Subscribers:
     subscribers = Subscribers()
     subscribers.on("inventory.adjusted", "allocate_backorders", on_stock_adjusted)
     for topic in CUSTOMER_TOPICS:
         subscribers.on(topic, "notify_customer", notify_customer)
     for topic in STAFF_TOPICS:
         subscribers.on(topic, "notify_staff", notify_staff)
+    if live is not None:
+        for topic in console_push.TOPICS:
+            subscribers.on(topic, "console_push", console_push.console_push(live))
     return subscribers

@@ -25,14 +25,38 @@ async def on_forbidden(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    from dingdan.web.pages import aftersales, console, reports
+    from dingdan.web.pages import (
+        aftersales,
+        console,
+        inventory,
+        live_updates,
+        order_bulk,
+        order_edit,
+        order_entry,
+        order_list,
+        order_page,
+        reports,
+        review,
+    )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, on_login_required)
     app.add_exception_handler(PageForbidden, on_forbidden)
     app.include_router(console.router)
     app.include_router(aftersales.router)
-    app.include_router(reports.router)
+    # Fixed paths (/console/orders/new, /bulk) before the /console/orders/{number} pages.
+    for module in (
+        order_entry,
+        order_list,
+        order_bulk,
+        order_edit,
+        order_page,
+        review,
+        inventory,
+        live_updates,
+        reports,
+    ):
+        app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
     async def home() -> Response:
