@@ -57,7 +57,12 @@ def test_default_range_is_the_last_30_days():
 
 @pytest.mark.parametrize(
     ("start", "end", "field"),
-    [(date(2025, 5, 2), date(2025, 5, 1), "to"), (date(2020, 1, 1), date(2025, 1, 1), "from")],
+    [
+        (date(2025, 5, 2), date(2025, 5, 1), "to"),
+        (date(2020, 1, 1), date(2025, 1, 1), "from"),
+        (date(9999, 12, 31), None, "from"),
+        (None, date(1, 1, 1), "to"),
+    ],
 )
 def test_bad_ranges_name_the_field(start, end, field):
     with pytest.raises(InvalidDateRange) as refused:

@@ -40,14 +40,15 @@ class Period:
 
 def parse_period(start: date | None, end: date | None, *, today: date) -> Period:
     """The range asked for; defaults to the last 30 days ending today. Bad ranges name the field."""
+    for value, field in ((start, "from"), (end, "to")):
+        if value is not None and not 2000 <= value.year <= 2999:
+            raise InvalidDateRange("dates must fall between the years 2000 and 2999", field=field)
     end = end or (today if start is None else min(today, start + timedelta(days=DEFAULT_DAYS - 1)))
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if end < start:
         raise InvalidDateRange("`to` is before `from`", field="to")
     if (end - start).days + 1 > MAX_DAYS:
         raise InvalidDateRange(f"a report covers at most {MAX_DAYS} days", field="from")
-    if start.year < 2000 or end.year > 2999:
-        raise InvalidDateRange("dates must fall between the years 2000 and 2999", field="from")
     return Period(start, end)
 
 
