@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from dingdan import __doc__ as about
-from dingdan.platform import logs, metrics
+from dingdan.payments.adapters.base import ProviderRegistry
+from dingdan.payments.adapters.sandbox import SANDBOX_CODE, SandboxProvider
+from dingdan.platform import clock, logs, metrics
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay, Subscribers
 from dingdan.platform.jobs import Jobs
@@ -24,17 +26,26 @@ from dingdan.web.api import (
     channels,
     health,
     inventory,
+    me,
+    my_orders,
     notifications,
     order_edits,
     orders,
+    payments,
     products,
+    shipping,
+    shipping_webhooks,
+    tracking,
 )
 from dingdan.web.api import reports as report_api
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.web.live import InProcessFeed
 from dingdan.web.observability import Observe
+from dingdan.web.pages import account_orders, account_session, sandbox_pay
+from dingdan.web.pages import track as track_page
 from dingdan.workflows.console_push import Publish
+from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
 
@@ -64,6 +75,18 @@ def build_all_subscribers(live: Publish | None = None) -> Subscribers:
     subscribers = build_subscribers(live=live)
     report_subscribers.register(subscribers)
     return subscribers
+
+
+def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
+    """Customer accounts and orders, payment providers and their webhooks, the portal pages."""
+    for module in (me, my_orders, payments, sandbox_pay, account_session, account_orders):
+        app.include_router(module.router)
+    app.include_router(payments.webhooks)
+    app.state.payment_providers = ProviderRegistry(
+        [SandboxProvider(clock=clock.now, pay_page_url=f"/payments/{SANDBOX_CODE}")]
+    )
+    app.state.payment_webhook_secrets = {SANDBOX_CODE: sandbox_webhook_secrets(settings)}
+    account_session.install(app)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -117,10 +140,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         aftersales,
         notifications,
         order_edits,
+        shipping,
+        shipping_webhooks,
+        tracking,
+        track_page,
         report_api,
     ):
         app.include_router(module.router)
     pages.install(app)
+    _wire_customer_portal(app, settings)
     app.add_middleware(CsrfCookie)
     app.add_middleware(
         BodySizeLimit,

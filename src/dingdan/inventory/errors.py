@@ -21,3 +21,8 @@ class SkuNotStocked(NotFound):
 class WarehouseNotFound(NotFound):
     code = "warehouse-not-found"
     title = "Warehouse not found"
+
+
+class NotReserved(Conflict):
+    code = "not-reserved"
+    title = "The order holds less of this SKU than asked for"

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dingdan.inventory import rules, sql
 from dingdan.inventory.errors import (
     InsufficientStock,
+    NotReserved,
     OutOfStock,
     SkuNotStocked,
     WarehouseNotFound,
@@ -249,6 +250,59 @@ async def release(
     await apply_deltas(session, [(a.sku, a.warehouse_id, 0, -a.quantity) for a in held])
     await _write_movements(session, held, "release", order_ref, actor, sign=-1, reason=reason)
     return held
+
+
+async def ship_reserved(
+    session: AsyncSession,
+    *,
+    order_ref: str,
+    quantities: Mapping[str, int],
+    actor: str,
+    warehouse_code: str | None = None,
+) -> list[rules.Allocation]:
+    """Turn an order's reservations into stock leaving the warehouse: on hand and reserved
+    both drop by the shipped quantities (apply_deltas), one "ship" row per SKU and
+    warehouse. Takes from `warehouse_code` only when given, else from whichever holds it."""
+    held = await reserved_for_order(session, order_ref=order_ref)
+    warehouse_id = (await get_warehouse(session, code=warehouse_code)).id if warehouse_code else None
+    taken = _take_from_held(held, quantities, warehouse_id)
+    await _lock_levels(session, {a.sku for a in taken})
+    await apply_deltas(session, [(a.sku, a.warehouse_id, -a.quantity, -a.quantity) for a in taken])
+    await _write_movements(session, taken, "ship", order_ref, actor, sign=-1, on_hand_sign=-1)
+    return taken
+
+
+async def unship(
+    session: AsyncSession, *, order_ref: str, allocations: Sequence[rules.Allocation], actor: str, reason: str
+) -> None:
+    """Put back what `ship_reserved` took (a parcel cancelled before the carrier collected
+    it): the units return to stock, reserved again for the order."""
+    if not allocations:
+        return
+    await _lock_levels(session, {a.sku for a in allocations})
+    await apply_deltas(session, [(a.sku, a.warehouse_id, a.quantity, a.quantity) for a in allocations])
+    await _write_movements(
+        session, allocations, "unship", order_ref, actor, sign=+1, on_hand_sign=+1, reason=reason
+    )
+
+
+def _take_from_held(
+    held: Sequence[rules.Allocation], quantities: Mapping[str, int], warehouse_id: int | None
+) -> list[rules.Allocation]:
+    taken: list[rules.Allocation] = []
+    for sku, wanted in sorted(quantities.items()):
+        left = wanted
+        for hold in held:
+            if hold.sku != sku or left == 0 or warehouse_id not in (None, hold.warehouse_id):
+                continue
+            quantity = min(left, hold.quantity)
+            taken.append(rules.Allocation(sku, hold.warehouse_id, quantity))
+            left -= quantity
+        if left:
+            raise NotReserved(
+                f"the order holds {wanted - left} of {sku} here, not {wanted}", field="lines", sku=sku
+            )
+    return taken
 
 
 async def adjust(

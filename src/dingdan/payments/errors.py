@@ -1,25 +1,21 @@
 """Payment errors, each with a stable `code` (the problem type) and the HTTP `status` it maps to.
 
-They carry the same attributes as the platform's domain errors (`code`, `status`, `title`,
-`detail`, `field`) so the web layer renders them as problem+json without knowing this module.
+They are the platform's domain errors, so the web layer renders them as problem+json.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from dingdan.platform.errors import DomainError
 
-class PaymentError(Exception):
+
+class PaymentError(DomainError):
     """A payment rule or a payment provider refused the request."""
 
     code = "payment-error"
     status = 400
     title = "Payment refused"
-
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.field = field
 
 
 class InvalidAmount(PaymentError):
@@ -36,7 +32,11 @@ class RefundExceedsCaptured(PaymentError):
     title = "Refund exceeds the captured amount"
 
     def __init__(self, requested: Decimal, refundable: Decimal) -> None:
-        super().__init__(f"refund of {requested} exceeds the refundable {refundable}", field="amount")
+        super().__init__(
+            f"refund of {requested} exceeds the refundable {refundable}",
+            field="amount",
+            refundable=str(refundable),
+        )
         self.requested = requested
         self.refundable = refundable
 

@@ -3,7 +3,7 @@
 A service records an event with `record(session, ...)`; the unit of work writes all events of
 the transaction in one INSERT just before commit, so an event exists if and only if the change
 it describes was committed. The relay reads undelivered events in id order and hands each to
-the subscribed handlers; delivery is at-least-once, so `handle_once` guards each handler.
+the subscribed handlers; delivery is at-least-once, so a (handler, event) claim guards each.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, Select, String, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -137,6 +139,17 @@ class Subscribers:
         return self._handlers.get(topic, []) + self._handlers.get("*", [])
 
 
+async def _claim(session: AsyncSession, handler_name: str, event_id: int) -> bool:
+    """Inside the caller's savepoint: insert-or-ignore the (handler, event) claim."""
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    claimed = await session.execute(
+        ins(HandledEvent)
+        .values(handler=handler_name, event_id=event_id, handled_at=clock.now())
+        .on_conflict_do_nothing()
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
 async def handle_once(session: AsyncSession, handler_name: str, event_id: int) -> bool:
     """Claims (handler, event); False when it was already handled."""
     try:
@@ -153,9 +166,29 @@ Publish = Callable[[Event], Awaitable[None]]
 
 
 async def deliver(db: Database, subscribers: Subscribers, event: Event) -> None:
-    """Run every handler subscribed to the event, each in its own transaction, once."""
-    for name, handler in subscribers.for_topic(event.topic):
-        await db.write(_run_handler, name, handler, event)
+    """Run every handler subscribed to the event, once each (one event: a broker's task)."""
+    await db.write(handle_batch, subscribers, [event])
+
+
+async def handle_batch(session: AsyncSession, subscribers: Subscribers, batch: list[Event]) -> list[int]:
+    """Run the subscribed handlers of many events in one transaction; returns the ids of the
+    events whose handlers all succeeded. Each handler runs in a savepoint with its
+    (handler, event) claim, so a failing one is undone alone and retried with the next batch."""
+    done = []
+    for event in batch:
+        succeeded = True
+        for name, handler in subscribers.for_topic(event.topic):
+            try:
+                async with session.begin_nested():
+                    if await _claim(session, name, event.id):
+                        await handler(session, event)
+            except Exception:  # the relay must go on; this event is retried later
+                succeeded = False
+                metrics.JOB_FAILURES.labels(name).inc()
+                log.exception("handler %s failed on event %s", name, event.id)
+        if succeeded:
+            done.append(event.id)
+    return done
 
 
 async def load_event(db: Database, event_id: int) -> Event | None:
@@ -214,11 +247,14 @@ class Relay:
         if self.publish is not None:
             return await self.db.write(self._publish_batch)
         batch = await self._read_batch()
-        for event in batch:
-            await deliver(self.db, self.subscribers, event)
         if batch:
-            await self.db.write(_mark_delivered, [e.id for e in batch])
+            await self.db.write(self._handle_and_mark, batch)
         return len(batch)
+
+    async def _handle_and_mark(self, session: AsyncSession, batch: list[Event]) -> None:
+        done = await handle_batch(session, self.subscribers, batch)
+        if done:
+            await _mark_delivered(session, done)
 
     async def drain(self) -> int:
         total = 0
@@ -248,11 +284,6 @@ class Relay:
         if claimed:
             await _mark_delivered(session, [row.id for row in claimed])
         return len(claimed)
-
-
-async def _run_handler(session: AsyncSession, name: str, handler: Handler, event: Event) -> None:
-    if await handle_once(session, name, event.id):
-        await handler(session, event)
 
 
 async def _mark_delivered(session: AsyncSession, event_ids: list[int]) -> None:

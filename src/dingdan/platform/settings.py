@@ -31,6 +31,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     run_relay: bool = True
     broker_url: str = ""
+    aftership_webhook_secret: str = Field(default="", description="signs AfterShip pushes")
+    kuaidi100_salt: str = Field(default="", description="signs Kuaidi100 pushes")
+    sim_webhook_secret: str = Field(default="", description="signs the simulated carrier's pushes")
+    sim_seed: int = 0
+    sim_incidents: bool = Field(
+        default=True, description="the simulated carrier has failures, delays, losses"
+    )
+    ship_from_phone: str = "02-2345-6789"
+    ship_from_city: str = "臺北市"
+    ship_from_district: str = "中正區"
+    ship_from_address: str = "重慶南路一段 122 號"
+    auto_complete_days: int = Field(default=7, description="delivered orders complete after this")
+    sandbox_webhook_secret: str = ""
     configure_logging: bool = True
     log_json: bool = True
     log_level: str = "INFO"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dingdan.platform.errors import Conflict, InvalidInput, NotFound
+
 
 class ShippingError(Exception):
     code = "shipping_error"
@@ -48,3 +50,31 @@ class CarrierRefused(ShippingError):
 
 class UnknownShipment(ShippingError):
     code = "unknown_shipment"
+
+
+# Refusals the API shows the caller (problem+json with these codes).
+
+
+class ShipmentNotFound(NotFound):
+    code = "shipment-not-found"
+    title = "Shipment not found"
+
+
+class ExceptionCaseNotFound(NotFound):
+    code = "exception-case-not-found"
+    title = "Exception case not found"
+
+
+class ParcelAlreadyCollected(Conflict):
+    code = "parcel-already-collected"
+    title = "The carrier has the parcel already; it can no longer be cancelled"
+
+
+class TrackingNumberTaken(Conflict):
+    code = "tracking-number-taken"
+    title = "Another parcel has this tracking number"
+
+
+class CaseChangeRefused(InvalidInput):
+    code = "exception-case-change-refused"
+    title = "This change to the exception case is not allowed"

@@ -11,10 +11,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dingdan.auth import rules as auth_rules
 from dingdan.auth import service as auth
+from dingdan.customers import rules as customer_rules
+from dingdan.customers import service as customers
 from dingdan.platform.db import Database
 from dingdan.platform.errors import Forbidden, Unauthorized
 
-bearer = HTTPBearer(auto_error=False, description="A staff token from POST /api/v1/auth/token")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A staff token from POST /api/v1/auth/token or a customer token from POST /api/v1/me/token",
+)
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,25 @@ async def current_principal(
         raise Unauthorized("send a bearer token in the Authorization header")
     db = get_db(request)
     async with db.read() as session:
+        if customer_rules.is_customer_token(token):
+            customer = await customers.verify_token(session, token=token)
+            return customer_principal(customer)
         staff = await auth.verify_token(session, token=token)
     return Principal("staff", staff.staff_id, staff.role, staff.email, staff.token_hash)
+
+
+def customer_principal(customer: customers.CustomerPrincipal) -> Principal:
+    # The label is the account id, so timelines name customers without their personal data.
+    return Principal(
+        "customer", customer.customer_id, "customer", str(customer.customer_id), customer.token_hash
+    )
+
+
+async def current_customer(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """A signed-in customer; a staff token is refused (staff permissions never apply here)."""
+    if principal.kind != "customer":
+        raise Forbidden("this is for customers: sign in with POST /api/v1/me/token")
+    return principal
 
 
 def require(permission: auth_rules.Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
@@ -75,6 +97,7 @@ def require(permission: auth_rules.Permission) -> Callable[..., Coroutine[Any, A
     return check
 
 
+Customer = Annotated[Principal, Depends(current_customer)]
 P = auth_rules.Permission
 # One alias per permission: `who: OrdersManage` in a route checks the role and gives the caller.
 OrdersRead = Annotated[Principal, Depends(require(P.ORDERS_READ))]

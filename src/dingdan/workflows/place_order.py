@@ -41,6 +41,7 @@ class Intake:
     actor: str
     scope: str
     idempotency_key: str | None = None
+    customer_id: int | None = None  # set when a signed-in customer places the order
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ async def place_order(
         "total": rules.order_total(subtotal, fee, request.discount, settings.currency),
         "item_count": sum(ln.quantity for ln in priced),
         **_people(request, phone),
+        "customer_id": intake.customer_id,
         "note": request.note,
         "review_issues": issues,
         "line_fingerprint": fingerprint_lines,

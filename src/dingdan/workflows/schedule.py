@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from dingdan.notifications.digest import send_staff_digests
 from dingdan.notifications.sender import send_due_notifications
 from dingdan.platform.db import Database
+from dingdan.workflows.complete_delivered import complete_delivered_orders
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
+from dingdan.workflows.parcel_jobs import flag_stuck_parcels, poll_carriers
 from dingdan.workflows.place_order import forget_expired_keys
 
 
@@ -22,6 +24,9 @@ class ScheduledJob:
 
 JOBS: list[ScheduledJob] = [
     ScheduledJob("expire_unpaid_orders", 30, expire_unpaid_orders),
+    ScheduledJob("flag_stuck_parcels", 600, flag_stuck_parcels),
+    ScheduledJob("poll_carriers", 120, poll_carriers),
+    ScheduledJob("complete_delivered_orders", 3600, complete_delivered_orders),
     ScheduledJob("forget_expired_idempotency_keys", 3600, forget_expired_keys),
     ScheduledJob("send_notifications", 5, send_due_notifications),
     ScheduledJob("send_staff_digests", 600, send_staff_digests),

@@ -1,0 +1,78 @@
+"""Payments, refunds and the provider webhooks already processed.
+
+Provider ids are unique per provider, and every call that moves money carries an idempotency
+key stored on the row BEFORE the provider is called, so a retry reuses it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dingdan.platform.db import Base
+from dingdan.platform.types import BigId, Money, UtcDateTime
+
+
+class Payment(Base):
+    __tablename__ = "payments_payment"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_number: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_payment_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(24))  # payments.rules.PaymentStatus
+    redirect_url: Mapped[str] = mapped_column(String(500), default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    needs_refund: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_payment_id", name="uq_payments_payment_provider_id"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_payments_payment_order", "order_number", "id"),
+    )
+
+
+class Refund(Base):
+    __tablename__ = "payments_refund"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments_payment.id"))
+    order_number: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(16))  # adapters.base.RefundStatus
+    provider_refund_id: Mapped[str | None] = mapped_column(String(120), nullable=True, unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    request_scope: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    request_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("request_scope", "request_key", name="uq_payments_refund_request"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_payments_refund_payment", "payment_id", "id"),
+        Index("ix_payments_refund_order", "order_number", "id"),
+    )
+
+
+class WebhookReceipt(Base):
+    """One row per provider event processed: a replay finds it and changes nothing."""
+
+    __tablename__ = "payments_webhook_receipt"
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    provider_payment_id: Mapped[str] = mapped_column(String(120))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,111 @@
+"""Public parcel lookup (物流查詢): no login, label-level answers, rate-limited."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from dingdan.platform.db import Database
+from dingdan.platform.errors import InvalidInput
+from dingdan.web.api.responses import json_response, problems
+from dingdan.web.deps import DB
+from dingdan.web.ratelimit import SlidingWindow, TooManyRequests
+from dingdan.workflows.track_lookup import lookup_by_order, lookup_by_tracking_number
+
+router = APIRouter(prefix="/api/v1", tags=["tracking"])
+
+
+class TrackingLimiter:
+    """60 lookups a minute per client address, and 10 per order or tracking number an hour
+    (so the 10,000 phone suffixes of one order cannot be tried), known or not."""
+
+    def __init__(self) -> None:
+        self.per_client = SlidingWindow(60, 60)
+        self.per_query = SlidingWindow(10, 3600)
+
+    def check(self, request: Request, query: str) -> None:
+        client = request.client.host if request.client else "unknown"
+        wait = max(self.per_client.retry_after(client), self.per_query.retry_after(query))
+        if wait:
+            raise TooManyRequests("too many lookups; try again later", retry_after=wait)
+        self.per_client.hit(client)
+        self.per_query.hit(query)
+
+    def reset(self) -> None:
+        self.per_client.reset()
+        self.per_query.reset()
+
+
+tracking_limiter = TrackingLimiter()
+
+
+class TrackedEvent(BaseModel):
+    at: str
+    status: str
+    reason: str | None
+    description: str
+    location: str
+    city: str
+
+
+class TrackedParcel(BaseModel):
+    carrier: str
+    tracking_number: str
+    service: str
+    status: str
+    reason: str | None
+    shipped_at: str | None
+    estimated_delivery: str | None
+    delivered_at: str | None
+    last_event_at: str | None
+    current_location: str
+    route: list[str]
+    notice: str | None
+    events: list[TrackedEvent]
+
+
+class TrackingOut(BaseModel):
+    order: dict[str, str]
+    recipient: str
+    city: str
+    district: str
+    parcels: list[TrackedParcel]
+
+
+async def track(
+    db: Database,
+    request: Request,
+    tracking_number: str | None,
+    order_number: str | None,
+    phone_last4: str | None,
+) -> dict[str, Any]:
+    """Shared by the API and the /track page."""
+    if tracking_number:
+        tracking_limiter.check(request, f"tn:{tracking_number.strip().upper()}")
+        async with db.read() as session:
+            return await lookup_by_tracking_number(session, tracking_number=tracking_number)
+    if order_number and phone_last4:
+        tracking_limiter.check(request, f"order:{order_number.strip().upper()}")
+        async with db.read() as session:
+            return await lookup_by_order(session, order_number=order_number, phone_last4=phone_last4)
+    raise InvalidInput("give tracking_number, or order_number with phone_last4", field="tracking_number")
+
+
+@router.get(
+    "/tracking",
+    response_model=TrackingOut,
+    responses=problems(404, 422, 429),
+    summary="Public parcel lookup by tracking number, or by order number and the phone's last 4 digits",
+)
+async def get_tracking(
+    request: Request,
+    db: DB,
+    tracking_number: Annotated[str | None, Query(max_length=64)] = None,
+    order_number: Annotated[str | None, Query(max_length=20)] = None,
+    phone_last4: Annotated[str | None, Query(max_length=4)] = None,
+) -> Response:
+    answer = await track(db, request, tracking_number, order_number, phone_last4)
+    return json_response(answer, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,219 @@
+"""My orders (我的訂單) pages: the tabs with counts and filters, one order's detail with the
+actions its state allows, and a short order form. Someone else's order is a plain 404."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from dingdan.catalog import service as catalog
+from dingdan.orders.customer_queries import MyOrderFilters
+from dingdan.orders.customer_view import ChangeAddressIn, MyOrderIn
+from dingdan.orders.errors import OrderNotFound
+from dingdan.orders.states import Tab
+from dingdan.platform import clock
+from dingdan.platform.errors import DomainError
+from dingdan.platform.pagination import decode_cursor
+from dingdan.web.api.my_orders import customer_facts, order_detail
+from dingdan.web.csrf import verify_csrf
+from dingdan.web.deps import DB, Principal
+from dingdan.web.i18n import SHOP_TZ
+from dingdan.web.pages.account_session import PortalCustomer
+from dingdan.web.pages.templating import render
+from dingdan.workflows import customer_orders, my_orders
+from dingdan.workflows.pay_order import pay_order
+
+router = APIRouter(prefix="/account/orders", include_in_schema=False)
+TABS = [None, Tab.PENDING_PAYMENT, Tab.TO_SHIP, Tab.SHIPPED, Tab.COMPLETED, Tab.CANCELLED]
+ADDRESS_FIELDS = ("recipient", "phone", "city", "district", "postal_code", "line1", "line2")
+PERIODS = ("", "month", "3months", "year", "custom")
+
+
+def _amount(raw: str | None) -> Decimal | None:
+    try:
+        return Decimal(raw) if raw and raw.strip() else None
+    except InvalidOperation:
+        return None
+
+
+def _day(raw: str | None, *, end: bool = False) -> datetime | None:
+    try:
+        day = datetime.strptime(raw or "", "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1 if end else 0), time(), SHOP_TZ).astimezone(UTC)
+
+
+def period_range(
+    period: str, since: str | None, until: str | None
+) -> tuple[datetime | None, datetime | None]:
+    """近一個月 / 近三個月 / 今年 / a custom range of days, in the shop's time zone."""
+    now = clock.now()
+    if period == "month":
+        return now - timedelta(days=30), None
+    if period == "3months":
+        return now - timedelta(days=91), None
+    if period == "year":
+        return datetime(now.astimezone(SHOP_TZ).year, 1, 1, tzinfo=SHOP_TZ).astimezone(UTC), None
+    if period == "custom":
+        return _day(since), _day(until, end=True)
+    return None, None
+
+
+@router.get("")
+async def orders_page(request: Request, db: DB, who: PortalCustomer) -> Response:
+    q = request.query_params
+    tab = q.get("tab") if q.get("tab") in {t.value for t in Tab} else None
+    period = q.get("period", "") if q.get("period", "") in PERIODS else ""
+    since, until = period_range(period, q.get("from"), q.get("to"))
+    text = (q.get("q") or "").strip()[:100]
+    filters = MyOrderFilters(
+        text or None,
+        since,
+        until,
+        _amount(q.get("min_amount")),
+        _amount(q.get("max_amount")),
+        q.get("category") or None,
+    )
+    try:
+        after_id = decode_cursor(q.get("cursor"))
+    except DomainError:
+        after_id = None
+    async with db.read() as session:
+        page = await my_orders.list_page(
+            session,
+            customer_id=who.id,
+            filters=filters,
+            tab=Tab(tab) if tab else None,
+            after_id=after_id,
+            limit=20,
+        )
+        categories = await catalog.list_categories(session)
+    keep = {k: v for k, v in q.items() if k not in {"tab", "cursor"} and v}
+    context = {
+        "page": page,
+        "tab": tab,
+        "tabs": TABS,
+        "query": keep,
+        "period": period,
+        "categories": categories,
+    }
+    template = "account/_order_rows.html" if request.headers.get("hx-request") else "account/orders.html"
+    return render(request, template, context)
+
+
+@router.get("/new")
+async def new_order_page(request: Request, db: DB, who: PortalCustomer) -> Response:
+    return await _new_order_form(request, db, who, {}, None)
+
+
+async def _new_order_form(
+    request: Request, db: DB, who: Principal, values: dict[str, Any], error: str | None, status: int = 200
+) -> Response:
+    async with db.read() as session:
+        products = await catalog.list_products(session, active=True, limit=50)
+    variants = [(p, v) for p in products for v in p.variants if v.active]
+    return render(
+        request, "account/new_order.html", {"variants": variants, "v": values, "error": error}, status=status
+    )
+
+
+@router.post("/new", dependencies=[Depends(verify_csrf)])
+async def place_order(request: Request, db: DB, who: PortalCustomer) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        data = MyOrderIn.model_validate(
+            {
+                "shipping_address": {k: form.get(k, "") for k in ADDRESS_FIELDS},
+                "lines": [{"sku": form.get("sku", ""), "quantity": int(form.get("quantity") or 0)}],
+                "payment_method": form.get("payment_method", "online"),
+                "note": form.get("note", ""),
+            }
+        )
+        facts = await customer_facts(db, who)
+        number, _ = await customer_orders.place_as_customer(
+            db, request=data, customer=facts, idempotency_key=None
+        )
+    except (ValidationError, ValueError) as exc:
+        return await _new_order_form(request, db, who, form, _first_error(exc), status=422)
+    except DomainError as exc:
+        return await _new_order_form(request, db, who, form, exc.code, status=exc.status)
+    return RedirectResponse(f"/account/orders/{number}", status_code=303)
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError) and exc.errors():
+        return "field:" + ".".join(str(p) for p in exc.errors()[0]["loc"])
+    return "invalid-input"
+
+
+async def _detail_page(
+    request: Request, db: DB, who: Principal, number: str, error: str | None = None, status: int = 200
+) -> Response:
+    try:
+        order = await order_detail(db, who, number)
+    except OrderNotFound:
+        return render(request, "account/not_found.html", {"number": number}, status=404)
+    return render(request, "account/order.html", {"o": order, "error": error}, status=status)
+
+
+@router.get("/{number}")
+async def order_page(number: str, request: Request, db: DB, who: PortalCustomer) -> Response:
+    return await _detail_page(request, db, who, number[:20])
+
+
+async def _act(request: Request, db: DB, who: Principal, number: str, action: Any, **kwargs: Any) -> Response:
+    facts = await customer_facts(db, who)
+    try:
+        await db.write(lambda session: action(session, number=number, customer=facts, **kwargs))
+    except OrderNotFound:
+        return render(request, "account/not_found.html", {"number": number}, status=404)
+    except DomainError as exc:
+        return await _detail_page(request, db, who, number, exc.code, exc.status)
+    return RedirectResponse(f"/account/orders/{number}", status_code=303)
+
+
+@router.post("/{number}/cancel", dependencies=[Depends(verify_csrf)])
+async def cancel(number: str, request: Request, db: DB, who: PortalCustomer) -> Response:
+    return await _act(request, db, who, number[:20], customer_orders.cancel_unpaid)
+
+
+@router.post("/{number}/confirm-receipt", dependencies=[Depends(verify_csrf)])
+async def confirm_receipt(number: str, request: Request, db: DB, who: PortalCustomer) -> Response:
+    return await _act(request, db, who, number[:20], customer_orders.confirm_receipt)
+
+
+@router.post("/{number}/address", dependencies=[Depends(verify_csrf)])
+async def change_address(
+    number: str, request: Request, db: DB, who: PortalCustomer, country: Annotated[str, Form()] = "TW"
+) -> Response:
+    form = await request.form()
+    address = {k: str(form.get(k, "")) for k in ADDRESS_FIELDS} | {"country": country}
+    try:
+        data = ChangeAddressIn.model_validate({"shipping_address": address})
+    except ValidationError as exc:
+        return await _detail_page(request, db, who, number[:20], _first_error(exc), 422)
+    return await _act(request, db, who, number[:20], customer_orders.change_address, data=data)
+
+
+@router.post("/{number}/pay", dependencies=[Depends(verify_csrf)])
+async def pay(number: str, request: Request, db: DB, who: PortalCustomer) -> Response:
+    number = number[:20]
+    try:
+        started = await pay_order(
+            db,
+            request.app.state.payment_providers,
+            number=number,
+            customer_id=who.id,
+            return_url=f"/account/orders/{number}",
+        )
+    except OrderNotFound:
+        return render(request, "account/not_found.html", {"number": number}, status=404)
+    except DomainError as exc:
+        return await _detail_page(request, db, who, number, exc.code, exc.status)
+    return RedirectResponse(started["redirect_url"], status_code=303)

@@ -1,0 +1,136 @@
+"""Provider webhooks: verified before anything is written, processed once per event id.
+
+payment.succeeded moves the order from 待付款 to review or confirmed (orders.rules); a payment
+that arrives for a cancelled or already paid order is recorded and flagged for a refund — it
+never re-reserves stock. Refund events settle our own pending refunds (the provider's echo).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingdan.channels import service as channels
+from dingdan.orders import rules as order_rules
+from dingdan.orders import service as orders
+from dingdan.orders.states import OrderStatus, PaymentStatus
+from dingdan.payments import service as payments
+from dingdan.payments.adapters.base import PaymentProvider, ProviderEvent, ProviderEventType, RefundStatus
+from dingdan.payments.adapters.standard_webhooks import SECRET_PREFIX
+from dingdan.payments.models import Payment
+from dingdan.platform import clock
+from dingdan.platform.db import Database
+from dingdan.platform.settings import Settings
+from dingdan.workflows.refund_order import record_refund_outcome
+
+PAYMENT_EVENTS = {
+    ProviderEventType.PAYMENT_SUCCEEDED,
+    ProviderEventType.PAYMENT_FAILED,
+    ProviderEventType.PAYMENT_EXPIRED,
+}
+
+
+def sandbox_webhook_secrets(settings: Settings) -> list[str]:
+    """The configured sandbox secret, or one derived from the installation's secret key."""
+    if settings.sandbox_webhook_secret:
+        return [settings.sandbox_webhook_secret]
+    key = hmac.new(settings.resolved_secret_key().encode(), b"sandbox-webhook", hashlib.sha256).digest()
+    return [SECRET_PREFIX + base64.b64encode(key).decode("ascii")]
+
+
+async def receive_webhook(
+    db: Database, *, provider: PaymentProvider, headers: Mapping[str, str], body: bytes, secrets: list[str]
+) -> str:
+    """Verify (raises 401/400 and writes nothing), then apply once; returns what happened."""
+    event = provider.parse_webhook(headers, body, secrets, clock.now())
+    return await db.write(apply_event, provider_code=provider.code, event=event)
+
+
+async def apply_event(session: AsyncSession, *, provider_code: str, event: ProviderEvent) -> str:
+    if not await payments.claim_webhook(session, provider=provider_code, event=event):
+        return "duplicate"
+    if event.type in PAYMENT_EVENTS:
+        return await _apply_payment_event(session, provider_code, event)
+    refund = await payments.find_refund_by_provider_id(
+        session, provider_refund_id=event.provider_refund_id or ""
+    )
+    if refund is None:
+        return "unknown_refund"
+    status = (
+        RefundStatus.SUCCEEDED if event.type is ProviderEventType.REFUND_SUCCEEDED else RefundStatus.FAILED
+    )
+    await record_refund_outcome(
+        session, refund=refund, status=status, provider_refund_id=refund.provider_refund_id
+    )
+    return "applied"
+
+
+async def _apply_payment_event(session: AsyncSession, provider_code: str, event: ProviderEvent) -> str:
+    payment = await payments.find_by_provider_id(
+        session, provider=provider_code, provider_payment_id=event.provider_payment_id
+    )
+    if payment is None:
+        return "unknown_payment"
+    if not payments.apply_payment_event(payment, event.type):
+        return "unchanged"
+    actor = f"provider:{provider_code}"
+    if event.type is ProviderEventType.PAYMENT_SUCCEEDED:
+        await _on_captured(session, payment, event, actor)
+    elif event.type is ProviderEventType.PAYMENT_FAILED:
+        orders.record_timeline(
+            session, payment.order_number, "order.payment_failed", actor, payment_id=payment.id
+        )
+    await session.flush()
+    return "applied"
+
+
+async def _on_captured(session: AsyncSession, payment: Payment, event: ProviderEvent, actor: str) -> None:
+    order = await orders.get_order_row(session, number=payment.order_number, for_update=True)
+    details: dict[str, Any] = {
+        "payment_id": payment.id,
+        "amount": str(event.amount),
+        "provider": payment.provider,
+    }
+    problem = _refund_reason(order, payment, event)
+    if problem:
+        payments.flag_for_refund(payment, problem)
+        if order["payment_status"] == PaymentStatus.UNPAID.value:
+            await orders.update_fields(
+                session, order=order, values={"payment_status": PaymentStatus.PAID.value}
+            )
+        orders.record_timeline(
+            session, order["number"], "order.payment_needs_refund", actor, reason=problem, **details
+        )
+        return
+    channel = await channels.get_channel(session, code=order["channel_code"])
+    target = order_rules.status_after_payment(
+        has_issues=bool(order["review_issues"]), auto_confirm=channel.auto_confirm
+    )
+    orders.record_timeline(session, order["number"], "order.paid", actor, **details)
+    await orders.transition(
+        session,
+        order=order,
+        to=target,
+        actor=actor,
+        reason="paid",
+        changes={"payment_status": PaymentStatus.PAID.value},
+    )
+
+
+def _refund_reason(order: Mapping[Any, Any], payment: Payment, event: ProviderEvent) -> str:
+    """Why this captured payment cannot pay for the order (so it must go back), or ""."""
+    if event.amount != payment.amount or event.currency != payment.currency:
+        return "amount_mismatch"
+    if order["status"] == OrderStatus.CANCELLED.value:
+        return "order_cancelled"
+    if (
+        order["status"] != OrderStatus.PENDING_PAYMENT.value
+        or order["payment_status"] != PaymentStatus.UNPAID.value
+    ):
+        return "order_already_paid"
+    return ""

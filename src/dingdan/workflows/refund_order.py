@@ -1,0 +1,182 @@
+"""Refunding an order, in full or in part, through the provider that captured the payment.
+
+1. Under a row lock on the payment, check the amount against captured − refunded − pending
+   and write a pending refund with its provider idempotency key (one transaction).
+2. Call the provider with that key (no transaction open).
+3. Record the answer: the refund, the payment's and the order's payment status, the timeline.
+
+A timeout leaves the refund pending; retrying (same Idempotency-Key, or the retry route) calls
+the provider again with the SAME key, so the money goes back at most once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingdan.orders import service as orders
+from dingdan.payments import rules as payment_rules
+from dingdan.payments import service as payments
+from dingdan.payments.adapters.base import ProviderRegistry, RefundStatus
+from dingdan.payments.errors import PaymentNotRefundable, ProviderUnavailable, RefundExceedsCaptured
+from dingdan.payments.models import Refund
+from dingdan.platform.db import Database
+from dingdan.platform.errors import NotFound
+
+
+@dataclass(frozen=True)
+class RefundCall:
+    refund_id: int
+    status: str
+    provider: str
+    provider_payment_id: str
+    amount: Decimal
+    idempotency_key: str
+
+
+async def refund_order(
+    db: Database,
+    providers: ProviderRegistry,
+    *,
+    number: str,
+    amount: Decimal | None,
+    reason: str,
+    actor: str,
+    request: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """Refund `amount` (None: all that is left) of the order's captured payment."""
+    call = await db.write(_start, number=number, amount=amount, reason=reason, actor=actor, request=request)
+    return await _call_provider(db, providers, call)
+
+
+async def retry_refund(
+    db: Database, providers: ProviderRegistry, *, number: str, refund_id: int
+) -> dict[str, Any]:
+    async with db.read() as session:
+        refund = await payments.get_refund(session, refund_id=refund_id)
+        if refund.order_number != number:
+            raise NotFound(f"no refund {refund_id} on order {number}", field="refund_id")
+        call = await _call_for(session, refund)
+    return await _call_provider(db, providers, call)
+
+
+async def _start(
+    session: AsyncSession,
+    *,
+    number: str,
+    amount: Decimal | None,
+    reason: str,
+    actor: str,
+    request: tuple[str, str] | None,
+) -> RefundCall:
+    await orders.get_order_row(session, number=number)
+    if request is not None:
+        earlier = await payments.find_refund_by_request(session, scope=request[0], key=request[1])
+        if earlier is not None:
+            return await _call_for(session, earlier)
+    payment = await payments.lock_captured_payment(session, order_number=number)
+    if amount is None:
+        refunded, pending = await payments.refund_totals(session, payment_id=payment.id)
+        amount = payment_rules.refundable(payment.amount, refunded, pending)
+        if amount <= 0:
+            raise RefundExceedsCaptured(Decimal("0.01"), amount)
+    refund = await payments.start_refund(
+        session, payment=payment, amount=amount, reason=reason, actor=actor, request=request
+    )
+    orders.record_timeline(
+        session,
+        number,
+        "order.refund_requested",
+        actor,
+        refund_id=refund.id,
+        amount=str(amount),
+        reason=reason,
+    )
+    return await _call_for(session, refund)
+
+
+async def _call_for(session: AsyncSession, refund: Refund) -> RefundCall:
+    payment = await payments.get_payment(session, payment_id=refund.payment_id)
+    if payment.provider_payment_id is None:
+        raise PaymentNotRefundable("the payment was never opened with its provider", field="amount")
+    return RefundCall(
+        refund.id,
+        refund.status,
+        payment.provider,
+        payment.provider_payment_id,
+        refund.amount,
+        refund.idempotency_key,
+    )
+
+
+async def _call_provider(db: Database, providers: ProviderRegistry, call: RefundCall) -> dict[str, Any]:
+    if call.status != RefundStatus.PENDING.value:
+        return await _view(db, call.refund_id)
+    provider = providers.get(call.provider)
+    try:
+        result = await provider.refund(call.provider_payment_id, call.amount, call.idempotency_key)
+    except (ProviderUnavailable, RefundExceedsCaptured, PaymentNotRefundable):
+        await db.write(_settle, refund_id=call.refund_id, status=RefundStatus.FAILED, provider_refund_id=None)
+        raise
+    await db.write(
+        _settle, refund_id=call.refund_id, status=result.status, provider_refund_id=result.provider_refund_id
+    )
+    return await _view(db, call.refund_id)
+
+
+async def _settle(
+    session: AsyncSession, *, refund_id: int, status: RefundStatus, provider_refund_id: str | None
+) -> None:
+    refund = await payments.get_refund(session, refund_id=refund_id, for_update=True)
+    await record_refund_outcome(session, refund=refund, status=status, provider_refund_id=provider_refund_id)
+
+
+async def record_refund_outcome(
+    session: AsyncSession, *, refund: Refund, status: RefundStatus, provider_refund_id: str | None
+) -> None:
+    """Settles a pending refund once; a later answer for a settled refund changes nothing."""
+    if refund.status != RefundStatus.PENDING.value:
+        return
+    payment = await payments.settle_refund(
+        session, refund=refund, status=status, provider_refund_id=provider_refund_id
+    )
+    actor = refund.actor
+    if payment is None:
+        if status is RefundStatus.FAILED:
+            orders.record_timeline(
+                session, refund.order_number, "order.refund_failed", actor, refund_id=refund.id
+            )
+        return
+    order = await orders.get_order_row(session, number=refund.order_number, for_update=True)
+    await orders.update_fields(session, order=order, values={"payment_status": payment.status})
+    orders.record_timeline(
+        session,
+        refund.order_number,
+        "order.refunded",
+        actor,
+        refund_id=refund.id,
+        amount=str(refund.amount),
+        payment_status=payment.status,
+    )
+
+
+async def _view(db: Database, refund_id: int) -> dict[str, Any]:
+    async with db.read() as session:
+        refund = await payments.get_refund(session, refund_id=refund_id)
+    return refund_view(refund)
+
+
+def refund_view(refund: Refund) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "order_number": refund.order_number,
+        "amount": str(refund.amount),
+        "status": refund.status,
+        "provider_refund_id": refund.provider_refund_id,
+        "reason": refund.reason,
+        "actor": refund.actor,
+        "created_at": refund.created_at.isoformat(),
+    }

@@ -1,0 +1,154 @@
+"""Public parcel lookup (物流查詢): by tracking number, or by order number plus the last
+four digits of the recipient's phone.
+
+The answer shows what a parcel label shows and no more: a masked name, city and district,
+the status and the scans. An unknown number and a wrong phone suffix raise the same error
+with the same text. Two statements whatever the number of parcels or scans: the parcels
+with their order (one join, the phone suffix in the WHERE clause), then their scans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import RowMapping, Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dingdan.orders import service as orders
+from dingdan.platform.errors import NotFound
+from dingdan.shipping import exception_cases as cases
+from dingdan.shipping import service as shipping
+from dingdan.shipping.labels import mask_name
+
+ORDERS, SHIPMENTS, SCANS, CASES = orders.ORDERS, shipping.SHIPMENTS, shipping.SCANS, cases.CASES
+NOT_FOUND_TEXT = "no parcel matches; check the number and the phone digits"
+
+
+class TrackingNotFound(NotFound):
+    code = "tracking-not-found"
+    title = "No parcel matches"
+
+
+def _columns() -> list[Any]:
+    notice = (
+        select(CASES.c.customer_message)
+        .where(CASES.c.shipment_id == SHIPMENTS.c.id, CASES.c.status.in_(cases.LIVE))
+        .order_by(CASES.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return [
+        ORDERS.c.number.label("order_number"),
+        ORDERS.c.status.label("order_status"),
+        ORDERS.c.ship_recipient,
+        ORDERS.c.ship_city,
+        ORDERS.c.ship_district,
+        SHIPMENTS.c.id.label("shipment_id"),
+        SHIPMENTS.c.carrier,
+        SHIPMENTS.c.tracking_number,
+        SHIPMENTS.c.status,
+        SHIPMENTS.c.reason,
+        SHIPMENTS.c.service,
+        SHIPMENTS.c.shipped_at,
+        SHIPMENTS.c.estimated_delivery,
+        SHIPMENTS.c.delivered_at,
+        SHIPMENTS.c.last_scan_at,
+        SHIPMENTS.c.current_location,
+        SHIPMENTS.c.route,
+        notice.label("notice"),
+    ]
+
+
+async def lookup_by_tracking_number(session: AsyncSession, *, tracking_number: str) -> dict[str, Any]:
+    stmt = (
+        select(*_columns())
+        .join_from(SHIPMENTS, ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id)
+        .where(SHIPMENTS.c.tracking_number == tracking_number.strip().upper())
+        .order_by(SHIPMENTS.c.id)
+    )
+    return await _answer(session, stmt)
+
+
+async def lookup_by_order(session: AsyncSession, *, order_number: str, phone_last4: str) -> dict[str, Any]:
+    if not (len(phone_last4) == 4 and phone_last4.isdigit()):
+        raise TrackingNotFound(NOT_FOUND_TEXT)
+    stmt = (
+        select(*_columns())
+        .select_from(ORDERS.outerjoin(SHIPMENTS, SHIPMENTS.c.order_id == ORDERS.c.id))
+        .where(ORDERS.c.number == order_number.strip().upper(), ORDERS.c.ship_phone.endswith(phone_last4))
+        .order_by(SHIPMENTS.c.id)
+    )
+    return await _answer(session, stmt)
+
+
+async def _answer(session: AsyncSession, stmt: Select[Any]) -> dict[str, Any]:
+    rows = list((await session.execute(stmt)).mappings())
+    if not rows:
+        raise TrackingNotFound(NOT_FOUND_TEXT)
+    rows = [r for r in rows if r["order_number"] == rows[0]["order_number"]]
+    ids = [r["shipment_id"] for r in rows if r["shipment_id"] is not None]
+    scans = await _scans(session, ids)
+    first = rows[0]
+    return {
+        "order": {"number": first["order_number"], "status": first["order_status"]},
+        "recipient": mask_name(first["ship_recipient"]),
+        "city": first["ship_city"],
+        "district": first["ship_district"],
+        "parcels": [
+            _parcel(r, scans.get(r["shipment_id"], [])) for r in rows if r["shipment_id"] is not None
+        ],
+    }
+
+
+async def _scans(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[RowMapping]]:
+    stmt = (
+        select(
+            SCANS.c.shipment_id,
+            SCANS.c.occurred_at,
+            SCANS.c.status,
+            SCANS.c.reason,
+            SCANS.c.description,
+            SCANS.c.location_text,
+            SCANS.c.city,
+        )
+        .where(SCANS.c.shipment_id.in_(ids))
+        .order_by(SCANS.c.shipment_id, SCANS.c.occurred_at.desc(), SCANS.c.id.desc())
+    )
+    by_shipment: dict[int, list[RowMapping]] = {}
+    for row in (await session.execute(stmt)).mappings():
+        by_shipment.setdefault(row["shipment_id"], []).append(row)
+    return by_shipment
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parcel(row: RowMapping, scans: Sequence[RowMapping]) -> dict[str, Any]:
+    """One parcel as its label and its scans show it; scans newest first."""
+    return {
+        "carrier": row["carrier"],
+        "tracking_number": row["tracking_number"],
+        "service": row["service"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "shipped_at": _iso(row["shipped_at"]),
+        "estimated_delivery": _iso(row["estimated_delivery"]),
+        "delivered_at": _iso(row["delivered_at"]),
+        "last_event_at": _iso(row["last_scan_at"]),
+        "current_location": row["current_location"],
+        "route": list(row["route"] or []),
+        "notice": row["notice"],
+        "events": [
+            {
+                "at": scan["occurred_at"].isoformat(),
+                "status": scan["status"],
+                "reason": scan["reason"],
+                "description": scan["description"],
+                "location": scan["location_text"],
+                "city": scan["city"],
+            }
+            for scan in scans
+        ],
+    }
