@@ -14,6 +14,7 @@ from dingdan.platform import migrate as migrations
 from dingdan.platform.db import Database
 from dingdan.platform.settings import get_settings
 
+SMALL_DEMO_ORDERS = 30
 app = typer.Typer(help="dingdan 訂單: an online order system.", no_args_is_help=True)
 MAX_PRINTED_ERRORS = 200
 
@@ -30,9 +31,23 @@ def migrate() -> None:
     typer.echo(f"database is up to date ({url.split('://')[0]})")
 
 
+def _progress(bar: Any) -> Callable[[int], None]:
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        bar.update(count - done)
+        done = count
+
+    return step
+
+
 @app.command()
 def demo(
-    orders: Annotated[int, typer.Option(help="how many demo orders to place")] = 30,
+    orders: Annotated[
+        int | None,
+        typer.Option(help="load N orders of a year's history in bulk (without it: a small demo shop)"),
+    ] = None,
     if_empty: Annotated[bool, typer.Option(help="quietly do nothing when data exists")] = False,
 ) -> None:
     """Load the demo shop (staff, products, stock, orders) into an empty database."""
@@ -45,15 +60,11 @@ def demo(
                 if not if_empty:
                     typer.echo("the database already has data; demo not loaded")
                 return
-            with typer.progressbar(length=orders, label="demo orders") as bar:
-                done = 0
-
-                def step(count: int) -> None:
-                    nonlocal done
-                    bar.update(count - done)
-                    done = count
-
-                await load_demo(db, orders=orders, progress=step)
+            if orders is None:
+                with typer.progressbar(length=SMALL_DEMO_ORDERS, label="demo orders") as bar:
+                    await load_demo(db, orders=SMALL_DEMO_ORDERS, progress=_progress(bar))
+            else:
+                await _load_at_scale(db, orders)
         finally:
             await db.dispose()
 
@@ -67,12 +78,11 @@ def worker() -> None:
     process leads) the schedule. Start as many as you like; see docs/deploy.md."""
     from taskiq.api import run_receiver_task
 
-    from dingdan.main import run_schedule
+    from dingdan.main import build_all_subscribers, run_schedule
     from dingdan.platform import logs
     from dingdan.platform.events import Relay
     from dingdan.platform.fanout import RedisFanout
     from dingdan.platform.jobs import Jobs
-    from dingdan.workflows.subscribers import build_subscribers
 
     settings = get_settings()
     if not settings.broker_url:
@@ -86,7 +96,7 @@ def worker() -> None:
         logs.configure(settings.log_level, as_json=settings.log_json)
         db = _database()
         fanout = RedisFanout(settings.redis_url) if settings.redis_url else None
-        subscribers = build_subscribers(live=fanout.publish if fanout else None)
+        subscribers = build_all_subscribers(live=fanout.publish if fanout else None)
         jobs = Jobs.create(settings.broker_url, db, subscribers)
         jobs.broker.is_worker_process = True
         await jobs.broker.startup()
@@ -148,6 +158,41 @@ def restore(file: Annotated[Path, typer.Argument(help="a file made by `dingdan b
         raise typer.Exit(2)
     backups.restore(get_settings().resolved_database_url(), file)
     typer.echo(f"restored from {file}; run `dingdan check` to verify")
+
+
+async def _load_at_scale(db: Database, orders: int) -> None:
+    from dingdan.reports.rollups import rebuild
+    from dingdan.workflows.load_demo_at_scale import load_demo_at_scale
+
+    with typer.progressbar(length=orders, label="demo orders ") as bar:
+        await load_demo_at_scale(db, orders=orders, progress=_progress(bar))
+    with typer.progressbar(length=orders, label="report rollups") as bar:
+        await rebuild(db, progress=_progress(bar))
+
+
+rollups = typer.Typer(help="Report rollups.", no_args_is_help=True)
+app.add_typer(rollups, name="rollups")
+
+
+@rollups.command("rebuild")
+def rebuild_rollups() -> None:
+    """Recompute every report rollup from the orders (run it when the shop is quiet)."""
+    from sqlalchemy import func, select
+
+    from dingdan.orders.service import ORDERS
+    from dingdan.reports.rollups import rebuild
+
+    async def run() -> int:
+        db = _database()
+        try:
+            async with db.read() as session:
+                total = int(await session.scalar(select(func.count()).select_from(ORDERS)) or 0)
+            with typer.progressbar(length=total, label="report rollups") as bar:
+                return await rebuild(db, progress=_progress(bar))
+        finally:
+            await db.dispose()
+
+    typer.echo(f"rollups rebuilt from {asyncio.run(run())} orders")
 
 
 @app.command("create-staff")

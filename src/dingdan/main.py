@@ -15,18 +15,18 @@ from dingdan.payments.adapters.base import ProviderRegistry
 from dingdan.payments.adapters.sandbox import SANDBOX_CODE, SandboxProvider
 from dingdan.platform import clock, logs, metrics
 from dingdan.platform.db import Database
-from dingdan.platform.events import Relay
+from dingdan.platform.events import Relay, Subscribers
 from dingdan.platform.fanout import RedisFanout
 from dingdan.platform.jobs import Jobs
 from dingdan.platform.leader import leadership
 from dingdan.platform.settings import Settings, get_settings
+from dingdan.reports import subscribers as report_subscribers
 from dingdan.web import pages, problems
 from dingdan.web.api import (
     aftersales,
     auth,
     channels,
     health,
-    imports,
     inventory,
     me,
     my_orders,
@@ -40,12 +40,14 @@ from dingdan.web.api import (
     tracking,
     webhooks,
 )
+from dingdan.web.api import reports as report_api
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.web.live import InProcessFeed
 from dingdan.web.observability import Observe
 from dingdan.web.pages import account_orders, account_session, sandbox_pay
 from dingdan.web.pages import track as track_page
+from dingdan.workflows.console_push import Publish
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -68,6 +70,14 @@ async def run_schedule(db: Database) -> None:
     """Every scheduled job, each on its own timer, while this process leads."""
     async with leadership(db):
         await asyncio.gather(*(_run_every(db, job) for job in JOBS))
+
+
+def build_all_subscribers(live: Publish | None = None) -> Subscribers:
+    """The workflows' reactions plus the reports' rollup refresh: sibling layers that do not
+    import each other, joined here (used by the API process and by `dingdan worker`)."""
+    subscribers = build_subscribers(live=live)
+    report_subscribers.register(subscribers)
+    return subscribers
 
 
 def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
@@ -94,7 +104,7 @@ class Background:
     def __post_init__(self) -> None:
         settings = self.settings
         self.fanout = RedisFanout(settings.redis_url) if settings.redis_url else None
-        self.subscribers = build_subscribers(
+        self.subscribers = build_all_subscribers(
             live=self.fanout.publish if self.fanout else self.live_feed.publish
         )
         self.jobs = (
@@ -132,12 +142,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     database = db or Database(settings.resolved_database_url())
     background = Background(settings, database, owns_database=db is None)
     live_feed, relay = background.live_feed, background.relay
+    reports_db = Database(settings.reports_database_url) if settings.reports_database_url else database
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await background.start()
         yield
         await background.stop()
+        if reports_db is not database:
+            await reports_db.dispose()
 
     app = FastAPI(
         title="dingdan 訂單 API",
@@ -147,6 +160,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.db = database
     app.state.relay = relay
+    app.state.reports_db = reports_db
     app.state.live = live_feed
     app.state.settings = settings
     problems.install(app)
@@ -165,7 +179,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         tracking,
         track_page,
         webhooks,
-        imports,
+        report_api,
     ):
         app.include_router(module.router)
     pages.install(app)

@@ -60,6 +60,15 @@ def get_db(request: Request) -> Database:
 DB = Annotated[Database, Depends(get_db)]
 
 
+def get_reports_db(request: Request) -> Database:
+    """The database reports read from: the replica when DINGDAN_REPORTS_DATABASE_URL is set."""
+    db: Database = request.app.state.reports_db
+    return db
+
+
+ReportsDB = Annotated[Database, Depends(get_reports_db)]
+
+
 async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:

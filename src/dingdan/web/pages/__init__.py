@@ -36,6 +36,7 @@ def install(app: FastAPI) -> None:
         order_entry,
         order_list,
         order_page,
+        reports,
         review,
     )
 
@@ -55,6 +56,7 @@ def install(app: FastAPI) -> None:
         inventory,
         live_updates,
         intake,
+        reports,
     ):
         app.include_router(module.router)
 
