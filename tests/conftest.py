@@ -18,6 +18,12 @@ from sqlalchemy import text
 os.environ.setdefault("DINGDAN_VAR_DIR", tempfile.mkdtemp(prefix="dingdan-test-"))
 os.environ.setdefault("DINGDAN_RUN_RELAY", "false")
 
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+# Shared CI machines are slow at times: examples are judged on what they find, not on speed.
+hypothesis_settings.register_profile("dingdan", deadline=None)
+hypothesis_settings.load_profile("dingdan")
+
 from dingdan.auth import service as auth
 from dingdan.auth.rules import Role
 from dingdan.channels import service as channels

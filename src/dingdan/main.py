@@ -27,6 +27,7 @@ from dingdan.web.api import (
     auth,
     channels,
     health,
+    imports,
     inventory,
     me,
     my_orders,
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         tracking,
         track_page,
         webhooks,
+        imports,
         report_api,
     ):
         app.include_router(module.router)
