@@ -36,6 +36,8 @@ def install(app: FastAPI) -> None:
         order_list,
         order_page,
         review,
+        ship_orders,
+        shipping_desk,
     )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -53,6 +55,8 @@ def install(app: FastAPI) -> None:
         review,
         inventory,
         live_updates,
+        ship_orders,
+        shipping_desk,
     ):
         app.include_router(module.router)
 
