@@ -33,6 +33,10 @@ async def test_bulk_ship_two_orders_with_typed_tracking_numbers(db, login, live_
     numbers = [await place_confirmed(base, api, await make_sku(db, stock=10)) for _ in range(2)]
     page = await browser.new_page(viewport=viewport, locale="zh-TW")
     await log_in(page, base)
+    await page.goto(f"{base}/console/orders/{numbers[0]}")
+    assert await page.locator("[data-testid=ship-form]").is_visible()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    await page.goto(f"{base}/console/orders?tab=confirmed")
 
     for number in numbers:
         await page.locator(f'#order-rows tr[data-number="{number}"] input[name=number]').check()
