@@ -68,6 +68,7 @@ def worker() -> None:
     from dingdan.main import run_schedule
     from dingdan.platform import logs
     from dingdan.platform.events import Relay
+    from dingdan.platform.fanout import RedisFanout
     from dingdan.platform.jobs import Jobs
     from dingdan.workflows.subscribers import build_subscribers
 
@@ -82,7 +83,8 @@ def worker() -> None:
     async def run() -> None:
         logs.configure(settings.log_level, as_json=settings.log_json)
         db = _database()
-        subscribers = build_subscribers()
+        fanout = RedisFanout(settings.redis_url) if settings.redis_url else None
+        subscribers = build_subscribers(live=fanout.publish if fanout else None)
         jobs = Jobs.create(settings.broker_url, db, subscribers)
         jobs.broker.is_worker_process = True
         await jobs.broker.startup()

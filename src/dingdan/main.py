@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
@@ -15,6 +16,7 @@ from dingdan.payments.adapters.sandbox import SANDBOX_CODE, SandboxProvider
 from dingdan.platform import clock, logs, metrics
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay
+from dingdan.platform.fanout import RedisFanout
 from dingdan.platform.jobs import Jobs
 from dingdan.platform.leader import leadership
 from dingdan.platform.settings import Settings, get_settings
@@ -78,33 +80,62 @@ def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
     account_session.install(app)
 
 
+@dataclass
+class Background:
+    """What runs beside the HTTP server: the outbox relay, the schedule, broker and fan-out."""
+
+    settings: Settings
+    database: Database
+    owns_database: bool
+    live_feed: InProcessFeed = field(default_factory=InProcessFeed)
+
+    def __post_init__(self) -> None:
+        settings = self.settings
+        self.fanout = RedisFanout(settings.redis_url) if settings.redis_url else None
+        self.subscribers = build_subscribers(
+            live=self.fanout.publish if self.fanout else self.live_feed.publish
+        )
+        self.jobs = (
+            Jobs.create(settings.broker_url, self.database, self.subscribers) if settings.broker_url else None
+        )
+        self.relay = Relay(self.database, self.subscribers, publish=self.jobs.publish if self.jobs else None)
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        if self.settings.configure_logging:
+            logs.configure(self.settings.log_level, as_json=self.settings.log_json)
+        if self.jobs:
+            await self.jobs.broker.startup()
+        if self.fanout:
+            self.fanout.start_forwarding(self.live_feed.publish)
+        if self.settings.run_relay:
+            self.relay.start()
+            if not self.jobs:  # with a broker, the workers' leader runs the schedule
+                self.tasks.append(asyncio.create_task(run_schedule(self.database)))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await self.relay.stop()
+        if self.fanout:
+            await self.fanout.close()
+        if self.jobs:
+            await self.jobs.broker.shutdown()
+        if self.owns_database:
+            await self.database.dispose()
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url())
-    live_feed = InProcessFeed()
-    subscribers = build_subscribers(live=live_feed.publish)
-    jobs = Jobs.create(settings.broker_url, database, subscribers) if settings.broker_url else None
-    relay = Relay(database, subscribers, publish=jobs.publish if jobs else None)
+    background = Background(settings, database, owns_database=db is None)
+    live_feed, relay = background.live_feed, background.relay
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.configure_logging:
-            logs.configure(settings.log_level, as_json=settings.log_json)
-        tasks: list[asyncio.Task[None]] = []
-        if jobs:
-            await jobs.broker.startup()
-        if settings.run_relay:
-            relay.start()
-            if not jobs:  # with a broker, the workers' leader runs the schedule
-                tasks.append(asyncio.create_task(run_schedule(database)))
+        await background.start()
         yield
-        for task in tasks:
-            task.cancel()
-        await relay.stop()
-        if jobs:
-            await jobs.broker.shutdown()
-        if db is None:
-            await database.dispose()
+        await background.stop()
 
     app = FastAPI(
         title="dingdan 訂單 API",
