@@ -18,7 +18,7 @@ from sqlalchemy import text
 os.environ.setdefault("DINGDAN_VAR_DIR", tempfile.mkdtemp(prefix="dingdan-test-"))
 os.environ.setdefault("DINGDAN_RUN_RELAY", "false")
 
-from hypothesis import settings as hypothesis_settings  # noqa: E402
+from hypothesis import settings as hypothesis_settings
 
 # Shared CI machines are slow at times: examples are judged on what they find, not on speed.
 hypothesis_settings.register_profile("dingdan", deadline=None)

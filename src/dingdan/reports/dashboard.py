@@ -14,6 +14,7 @@ from dingdan.inventory import service as inventory
 from dingdan.orders import service as orders
 from dingdan.orders.states import OrderStatus
 from dingdan.platform import clock
+from dingdan.reports.parcels import count_open_cases, count_stuck_parcels
 
 SHOP_TZ = ZoneInfo("Asia/Taipei")
 
@@ -27,6 +28,12 @@ class Dashboard:
     to_ship: int
     low_stock: list[tuple[str, int, int]]
     since: datetime
+    open_exception_cases: int = 0
+    stuck_parcels: int = 0
+
+    @property
+    def parcels_with_problems(self) -> int:
+        return self.open_exception_cases + self.stuck_parcels
 
 
 def start_of_today() -> datetime:
@@ -65,4 +72,6 @@ async def load_dashboard(session: AsyncSession) -> Dashboard:
         to_ship=by_status.get(OrderStatus.CONFIRMED.value, 0),
         low_stock=await inventory.list_low_stock(session, limit=10),
         since=since - timedelta(0),
+        open_exception_cases=await count_open_cases(session),
+        stuck_parcels=await count_stuck_parcels(session),
     )

@@ -38,6 +38,8 @@ def install(app: FastAPI) -> None:
         order_page,
         reports,
         review,
+        ship_orders,
+        shipping_desk,
     )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -57,6 +59,8 @@ def install(app: FastAPI) -> None:
         live_updates,
         intake,
         reports,
+        ship_orders,
+        shipping_desk,
     ):
         app.include_router(module.router)
 

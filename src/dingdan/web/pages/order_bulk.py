@@ -34,6 +34,7 @@ NEEDS = {
     "confirm": "orders.manage",
     "cancel": "orders.manage",
     "print": "shipping.manage",
+    "ship": "shipping.manage",
     "export_csv": "orders.read",
     "export_xlsx": "orders.read",
 }
@@ -64,8 +65,8 @@ async def bulk_action(
         return await _export(request, db, numbers, view, xlsx=action == "export_xlsx")
     if not numbers:
         return RedirectResponse(back_to(view, notice="nothing_selected"), status_code=303)
-    if action == "print":
-        return await _print(db, numbers)
+    if action in ("print", "ship"):
+        return await _print(db, numbers) if action == "print" else _ship_page(numbers)
     if action == "cancel" and not reason.strip():
         return RedirectResponse(back_to(view, notice="reason_needed"), status_code=303)
     done, failed = await _each(db, numbers, _step(action, who.actor, reason.strip()))
@@ -113,6 +114,12 @@ def _request_for(request: Request, view: str) -> Request:
     scope = dict(request.scope)
     scope["query_string"] = view.encode()
     return Request(scope)
+
+
+def _ship_page(numbers: list[str]) -> Response:
+    """批量發貨: the page where each order's tracking number is typed or scanned."""
+    picked = urlencode([("number", n) for n in numbers])
+    return RedirectResponse(f"/console/shipping/bulk?{picked}", status_code=303)
 
 
 async def _print(db: Database, numbers: list[str]) -> Response:

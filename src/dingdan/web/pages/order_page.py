@@ -18,6 +18,7 @@ from dingdan.shipping.documents import render_shipping_notes
 from dingdan.web.csrf import verify_csrf
 from dingdan.web.deps import DB, Principal
 from dingdan.web.pages.order_bulk import shipping_note
+from dingdan.web.pages.parcel_view import shipping_context
 from dingdan.web.pages.session import PageForbidden, can, staff_page
 from dingdan.web.pages.wording import render_console
 from dingdan.workflows.cancel_order import cancel_order
@@ -59,6 +60,7 @@ async def order_page(request: Request, number: str, db: DB, who: Reader) -> Resp
         order = await orders.get_order_row(session, number=number[:20])
         lines = (await orders.get_lines(session, order_ids=[order["id"]]))[order["id"]]
         timeline = await events.list_for(session, "order", order["number"])
+        parcels = await shipping_context(session, order=order, order_lines=lines)
     return render_console(
         request,
         "console/order.html",
@@ -69,6 +71,7 @@ async def order_page(request: Request, number: str, db: DB, who: Reader) -> Resp
             "actions": allowed_actions(order),
             "done": request.query_params.get("done", ""),
             "error": request.query_params.get("error", ""),
+            **parcels,
         },
     )
 
