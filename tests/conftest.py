@@ -13,16 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 os.environ.setdefault("DINGDAN_VAR_DIR", tempfile.mkdtemp(prefix="dingdan-test-"))
 os.environ.setdefault("DINGDAN_RUN_RELAY", "false")
-
-from hypothesis import settings as hypothesis_settings
-
-# Shared CI machines are slow at times: examples are judged on what they find, not on speed.
-hypothesis_settings.register_profile("dingdan", deadline=None)
-hypothesis_settings.load_profile("dingdan")
 
 from dingdan.auth import service as auth
 from dingdan.auth.rules import Role
@@ -34,6 +29,10 @@ from dingdan.platform.db import Database
 from dingdan.platform.settings import get_settings
 from dingdan.tables import metadata
 from dingdan.web.ratelimit import login_limiter
+
+# Shared CI machines are slow at times: examples are judged on what they find, not on speed.
+hypothesis_settings.register_profile("dingdan", deadline=None)
+hypothesis_settings.load_profile("dingdan")
 
 POSTGRES_URL = os.environ.get("DINGDAN_TEST_POSTGRES_URL", "")
 NO_POSTGRES = (
