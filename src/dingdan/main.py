@@ -26,6 +26,7 @@ from dingdan.web.api import (
     health,
     inventory,
     me,
+    my_aftersales,
     my_orders,
     notifications,
     order_edits,
@@ -68,7 +69,7 @@ async def run_schedule(db: Database) -> None:
 
 def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
     """Customer accounts and orders, payment providers and their webhooks, the portal pages."""
-    for module in (me, my_orders, payments, sandbox_pay, account_session, account_orders):
+    for module in (me, my_orders, my_aftersales, payments, sandbox_pay, account_session, account_orders):
         app.include_router(module.router)
     app.include_router(payments.webhooks)
     app.state.payment_providers = ProviderRegistry(
