@@ -43,6 +43,7 @@ from dingdan.web.live import InProcessFeed
 from dingdan.web.observability import Observe
 from dingdan.web.pages import account_orders, account_session, sandbox_pay
 from dingdan.web.pages import track as track_page
+from dingdan.workflows.aftersales_refunds import use_payment_providers
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -76,6 +77,7 @@ def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
         [SandboxProvider(clock=clock.now, pay_page_url=f"/payments/{SANDBOX_CODE}")]
     )
     app.state.payment_webhook_secrets = {SANDBOX_CODE: sandbox_webhook_secrets(settings)}
+    use_payment_providers(app.state.payment_providers)
     account_session.install(app)
 
 
