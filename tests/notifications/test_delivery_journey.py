@@ -176,9 +176,7 @@ async def test_a_failed_sms_is_retried_with_back_off_and_logged(
     assert await send_due_notifications(db) == 0  # not due yet
     frozen.advance(seconds=40)
     assert await send_due_notifications(db) == 1
-    inbox = (
-        await client.get("/api/v1/notifications/sandbox/sms?to=%2B886912345678", headers=support)
-    ).json()
+    inbox = (await client.get("/api/v1/notifications/sandbox/sms?to=%2B886912345678", headers=support)).json()
     assert len(inbox["items"]) == 1 and inbox["items"][0]["attempts"] == 2
 
 

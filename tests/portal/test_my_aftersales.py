@@ -98,7 +98,9 @@ async def test_a_completed_order_is_reviewed_with_a_photo_and_messages_get_repli
     asked = await client.post(f"{base(number)}/messages", json={"body": "請問可以開發票嗎?"}, headers=me)
     assert asked.status_code == 201
     support = await login("support")
-    await client.post(f"/api/v1/aftersales/threads/{number}/messages", json={"body": "可以的"}, headers=support)
+    await client.post(
+        f"/api/v1/aftersales/threads/{number}/messages", json={"body": "可以的"}, headers=support
+    )
     mine = (await client.get(f"{base(number)}/aftersales", headers=me)).json()
     assert [(m["author_kind"], m["body"]) for m in mine["messages"]] == [
         ("customer", "請問可以開發票嗎?"),
@@ -128,7 +130,9 @@ async def test_another_customer_gets_the_same_404_as_for_a_missing_order(client,
     ]
     for method, url, payload in attempts:
         theirs = await client.request(method, url, json=payload, headers=stranger)
-        missing = await client.request(method, url.replace(number, "260101-NOSUCH00"), json=payload, headers=stranger)
+        missing = await client.request(
+            method, url.replace(number, "260101-NOSUCH00"), json=payload, headers=stranger
+        )
         assert theirs.status_code == 404, url
         if "photos" not in url:
             assert theirs.json()["type"] == missing.json()["type"]

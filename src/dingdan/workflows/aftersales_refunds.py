@@ -40,7 +40,7 @@ _providers: ProviderRegistry | None = None
 
 def use_payment_providers(registry: ProviderRegistry | None) -> None:
     """The providers the scheduled job refunds through (the app's own registry)."""
-    global _providers
+    global _providers  # noqa: PLW0603
     _providers = registry
 
 

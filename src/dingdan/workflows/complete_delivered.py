@@ -5,7 +5,6 @@ is open on them (then they wait until it is closed)."""
 from __future__ import annotations
 
 from datetime import timedelta
-
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select

@@ -104,7 +104,13 @@ async def open_request(
     note: str = "",
 ) -> dict[str, Any]:
     view = await aftersales_flow.open_request(
-        session, order_number=order_number, customer=customer, kind=kind, lines=lines, reason=reason, note=note
+        session,
+        order_number=order_number,
+        customer=customer,
+        kind=kind,
+        lines=lines,
+        reason=reason,
+        note=note,
     )
     return {**view, "photos": []}
 

@@ -124,7 +124,13 @@ async def post_request_photo(
 ) -> Response:
     data = await photo.read()
     return await _write(
-        db, my_aftersales.add_request_photo, 201, order_number=number, number=request, customer=me(who), data=data
+        db,
+        my_aftersales.add_request_photo,
+        201,
+        order_number=number,
+        number=request,
+        customer=me(who),
+        data=data,
     )
 
 
