@@ -174,3 +174,15 @@ async def browser() -> AsyncIterator[Any]:
 def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
     width, height = request.param
     return {"width": width, "height": height}
+
+
+@pytest.fixture
+async def customer_headers(db: Database) -> dict[str, str]:
+    """A signed-in customer's auth header."""
+    from dingdan.customers import service as customers
+
+    async def create(session: Any) -> str:
+        account = await customers.register(session, contact="buyer@shop.test", password="correct horse 9")
+        return await customers.issue_token(session, account=account)
+
+    return {"Authorization": f"Bearer {await db.write(create)}"}

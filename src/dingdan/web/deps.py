@@ -79,12 +79,23 @@ async def current_customer(principal: Annotated[Principal, Depends(current_princ
     return principal
 
 
+async def current_staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """Any signed-in staff member (for routes about the caller themselves)."""
+    if principal.kind != "staff":
+        raise Forbidden("only staff may do this")
+    return principal
+
+
+AnyStaff = Annotated[Principal, Depends(current_staff)]
+
+
 def require(permission: auth_rules.Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if principal.kind == "staff" and auth_rules.role_may(principal.role, permission):
             return principal
         raise Forbidden(f"your role may not do this ({permission.value})")
 
+    check.permission = permission  # type: ignore[attr-defined]  # read by the route × role matrix test
     return check
 
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from dingdan.auth import service as auth
 from dingdan.web.api.responses import json_response, problems
-from dingdan.web.deps import DB, Principal, current_principal
+from dingdan.web.deps import DB, AnyStaff
 from dingdan.web.ratelimit import login_limiter
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -51,11 +51,11 @@ async def issue_token(
 
 
 @router.post("/logout", status_code=204, responses=problems(401), summary="Revoke this token")
-async def logout(db: DB, principal: Annotated[Principal, Depends(current_principal)]) -> Response:
+async def logout(db: DB, principal: AnyStaff) -> Response:
     await db.write(lambda s: auth.revoke_token(s, token_hash=principal.token_hash))
     return Response(status_code=204)
 
 
 @router.get("/me", response_model=MeOut, responses=problems(401))
-async def me(principal: Annotated[Principal, Depends(current_principal)]) -> Response:
+async def me(principal: AnyStaff) -> Response:
     return json_response({"email": principal.label, "role": principal.role})

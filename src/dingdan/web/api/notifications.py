@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
@@ -16,10 +16,9 @@ from dingdan.notifications.models import AlertMode, Delivery, DeliveryStatus
 from dingdan.notifications.rules import Channel
 from dingdan.platform.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from dingdan.web.api.responses import json_response, problems
-from dingdan.web.deps import DB, Principal, SupportManage, current_principal
+from dingdan.web.deps import DB, AnyStaff, SupportManage
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
-AnyStaff = Annotated[Principal, Depends(current_principal)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
