@@ -41,7 +41,7 @@ from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.web.live import InProcessFeed
 from dingdan.web.observability import Observe
-from dingdan.web.pages import account_orders, account_session, sandbox_pay
+from dingdan.web.pages import account_aftersales, account_orders, account_session, sandbox_pay
 from dingdan.web.pages import track as track_page
 from dingdan.workflows.aftersales_refunds import use_payment_providers
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
@@ -72,6 +72,7 @@ def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
     """Customer accounts and orders, payment providers and their webhooks, the portal pages."""
     for module in (me, my_orders, my_aftersales, payments, sandbox_pay, account_session, account_orders):
         app.include_router(module.router)
+    app.include_router(account_aftersales.router)
     app.include_router(payments.webhooks)
     app.state.payment_providers = ProviderRegistry(
         [SandboxProvider(clock=clock.now, pay_page_url=f"/payments/{SANDBOX_CODE}")]
