@@ -44,7 +44,14 @@ MESSAGE_OF_PARCEL_STATUS: dict[str, MessageKind] = {
     "out_for_delivery": K.OUT_FOR_DELIVERY,
     "delivered": K.DELIVERED,
 }
-CUSTOMER_TOPICS = ("order.placed", "order.parcel_status", *MESSAGE_OF_TOPIC)
+# Orders moved by hand, without parcels in dingdan, still tell the customer; with parcels the
+# per-parcel messages above say it (with the tracking number), so these stay silent.
+MESSAGE_WITHOUT_PARCELS: dict[str, MessageKind] = {
+    "order.shipped": K.ORDER_SHIPPED,
+    "order.partially_shipped": K.ORDER_SHIPPED,
+    "order.delivered": K.DELIVERED,
+}
+CUSTOMER_TOPICS = ("order.placed", "order.parcel_status", *MESSAGE_OF_TOPIC, *MESSAGE_WITHOUT_PARCELS)
 PLACED_MESSAGE = {
     OrderStatus.PENDING_PAYMENT.value: K.ORDER_RECEIVED,
     OrderStatus.CONFIRMED.value: K.ORDER_CONFIRMED,
@@ -66,7 +73,7 @@ def message_for(event: Event) -> MessageKind | None:
         return PLACED_MESSAGE.get(str(event.payload.get("to_status")))
     if event.topic == "order.parcel_status":
         return MESSAGE_OF_PARCEL_STATUS.get(str(event.payload.get("parcel_to")))
-    return MESSAGE_OF_TOPIC.get(event.topic)
+    return MESSAGE_OF_TOPIC.get(event.topic) or MESSAGE_WITHOUT_PARCELS.get(event.topic)
 
 
 def change_key(number: str, kind: MessageKind, event: Event) -> str:
@@ -121,6 +128,10 @@ async def notify_customer(session: AsyncSession, event: Event) -> None:
     try:
         order = await orders.get_order_row(session, number=number)
     except OrderNotFound:
+        return
+    if event.topic in MESSAGE_WITHOUT_PARCELS and await shipping.list_for_order(
+        session, order_id=order["id"]
+    ):
         return
     event = await with_carrier(session, event)
     choice = await preferences.get_customer_choice(
