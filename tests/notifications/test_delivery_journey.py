@@ -18,6 +18,7 @@ from dingdan.notifications.sender import send_due_notifications
 from dingdan.platform import clock
 from dingdan.platform.clock import FrozenClock
 from dingdan.shipping.adapters.sim import SimCarrier
+from dingdan.shipping.adapters.sim_journey import SimProfile
 from dingdan.workflows.carriers import use_carriers
 from factories.shipping import known_carriers, place_confirmed_order, push_sim, ship, sim_of
 from factories.shop import make_sku, order_body
@@ -224,3 +225,26 @@ async def test_staff_alerts_arrive_at_once_or_in_a_daily_digest(
     await send_due_notifications(db)
     digests = [e for e in smtp_server.handler.envelopes if e.rcpt_tos == ["owner@shop.test"]]
     assert len(digests) == 1
+
+
+async def test_a_lost_parcel_tells_the_customer_once_and_alerts_shipping_staff(
+    client, db, login, smtp_server, sms, outlets, frozen
+):
+    registry = known_carriers(SimProfile(0, 0, 0, 0, 0, loss_share=1))
+    use_carriers(registry)
+    try:
+        sku = await make_sku(db, stock=5)
+        number = await place_confirmed_order(client, await login("clerk"), (sku, 1))
+        parcel = await ship(client, number, await login("warehouse"))
+        await follow(client, sim_of(registry), frozen, parcel["tracking_number"])
+        await follow(client, sim_of(registry), frozen, parcel["tracking_number"])  # pushed again
+    finally:
+        use_carriers(None)
+    await client.app.state.relay.drain()
+    await send_due_notifications(db)
+    texts = [r.message.text for r in sms.messages]
+    assert ["已確認" in texts[0], "已發貨" in texts[1], "異常" in texts[2]] == [True] * 3
+    assert len(texts) == 3 and len(subjects(smtp_server)) == 3
+    alerts = [e for e in smtp_server.handler.envelopes if e.rcpt_tos == ["warehouse@shop.test"]]
+    alert_subjects = [str(message_from_bytes(e.content, policy=default_policy)["Subject"]) for e in alerts]
+    assert len(alert_subjects) == 1 and number in alert_subjects[0]
