@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,7 +14,9 @@ from dingdan.platform import migrate as migrations
 from dingdan.platform.db import Database
 from dingdan.platform.settings import get_settings
 
+SMALL_DEMO_ORDERS = 30
 app = typer.Typer(help="dingdan 訂單: an online order system.", no_args_is_help=True)
+MAX_PRINTED_ERRORS = 200
 
 
 def _database() -> Database:
@@ -28,9 +31,23 @@ def migrate() -> None:
     typer.echo(f"database is up to date ({url.split('://')[0]})")
 
 
+def _progress(bar: Any) -> Callable[[int], None]:
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        bar.update(count - done)
+        done = count
+
+    return step
+
+
 @app.command()
 def demo(
-    orders: Annotated[int, typer.Option(help="how many demo orders to place")] = 30,
+    orders: Annotated[
+        int | None,
+        typer.Option(help="load N orders of a year's history in bulk (without it: a small demo shop)"),
+    ] = None,
     if_empty: Annotated[bool, typer.Option(help="quietly do nothing when data exists")] = False,
 ) -> None:
     """Load the demo shop (staff, products, stock, orders) into an empty database."""
@@ -43,15 +60,11 @@ def demo(
                 if not if_empty:
                     typer.echo("the database already has data; demo not loaded")
                 return
-            with typer.progressbar(length=orders, label="demo orders") as bar:
-                done = 0
-
-                def step(count: int) -> None:
-                    nonlocal done
-                    bar.update(count - done)
-                    done = count
-
-                await load_demo(db, orders=orders, progress=step)
+            if orders is None:
+                with typer.progressbar(length=SMALL_DEMO_ORDERS, label="demo orders") as bar:
+                    await load_demo(db, orders=SMALL_DEMO_ORDERS, progress=_progress(bar))
+            else:
+                await _load_at_scale(db, orders)
         finally:
             await db.dispose()
 
@@ -65,11 +78,11 @@ def worker() -> None:
     process leads) the schedule. Start as many as you like; see docs/deploy.md."""
     from taskiq.api import run_receiver_task
 
-    from dingdan.main import run_schedule
+    from dingdan.main import build_all_subscribers, run_schedule
     from dingdan.platform import logs
     from dingdan.platform.events import Relay
+    from dingdan.platform.fanout import RedisFanout
     from dingdan.platform.jobs import Jobs
-    from dingdan.workflows.subscribers import build_subscribers
 
     settings = get_settings()
     if not settings.broker_url:
@@ -82,7 +95,8 @@ def worker() -> None:
     async def run() -> None:
         logs.configure(settings.log_level, as_json=settings.log_json)
         db = _database()
-        subscribers = build_subscribers()
+        fanout = RedisFanout(settings.redis_url) if settings.redis_url else None
+        subscribers = build_all_subscribers(live=fanout.publish if fanout else None)
         jobs = Jobs.create(settings.broker_url, db, subscribers)
         jobs.broker.is_worker_process = True
         await jobs.broker.startup()
@@ -146,6 +160,41 @@ def restore(file: Annotated[Path, typer.Argument(help="a file made by `dingdan b
     typer.echo(f"restored from {file}; run `dingdan check` to verify")
 
 
+async def _load_at_scale(db: Database, orders: int) -> None:
+    from dingdan.reports.rollups import rebuild
+    from dingdan.workflows.load_demo_at_scale import load_demo_at_scale
+
+    with typer.progressbar(length=orders, label="demo orders ") as bar:
+        await load_demo_at_scale(db, orders=orders, progress=_progress(bar))
+    with typer.progressbar(length=orders, label="report rollups") as bar:
+        await rebuild(db, progress=_progress(bar))
+
+
+rollups = typer.Typer(help="Report rollups.", no_args_is_help=True)
+app.add_typer(rollups, name="rollups")
+
+
+@rollups.command("rebuild")
+def rebuild_rollups() -> None:
+    """Recompute every report rollup from the orders (run it when the shop is quiet)."""
+    from sqlalchemy import func, select
+
+    from dingdan.orders.service import ORDERS
+    from dingdan.reports.rollups import rebuild
+
+    async def run() -> int:
+        db = _database()
+        try:
+            async with db.read() as session:
+                total = int(await session.scalar(select(func.count()).select_from(ORDERS)) or 0)
+            with typer.progressbar(length=total, label="report rollups") as bar:
+                return await rebuild(db, progress=_progress(bar))
+        finally:
+            await db.dispose()
+
+    typer.echo(f"rollups rebuilt from {asyncio.run(run())} orders")
+
+
 @app.command("create-staff")
 def create_staff(
     email: Annotated[str, typer.Option()],
@@ -205,6 +254,64 @@ dingdan 訂單 is serving on {base}
 demo staff logins (password {DEMO_PASSWORD}):
   {", ".join(email for email, _ in DEMO_STAFF)}
 """)
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=".csv or .xlsx")],
+    channel: Annotated[str, typer.Option(help="the channel the orders came from")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check everything, write nothing")] = False,
+) -> None:
+    """Import orders from a CSV or XLSX file in the template's format (docs/order-import.md)."""
+    from dingdan.channels.import_template import import_kind_for_filename
+    from dingdan.platform.errors import DomainError
+    from dingdan.workflows.import_orders import ImportReport, import_orders
+
+    async def run() -> ImportReport:
+        db = _database()
+        try:
+            with typer.progressbar(length=1, label="checking", show_pos=True) as bar:
+                return await import_orders(
+                    db,
+                    lambda: str(file),
+                    import_kind_for_filename(file.name),
+                    channel=channel,
+                    dry_run=dry_run,
+                    actor="cli:import",
+                    progress=_progress_to(bar),
+                )
+        finally:
+            await db.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except DomainError as refused:
+        typer.echo(f"not imported: {refused.detail}", err=True)
+        raise typer.Exit(1) from None
+    _print_import_report(report)
+
+
+def _progress_to(bar: Any) -> Callable[[str, int, int], None]:
+    def show(phase: str, done: int, total: int) -> None:
+        bar.label = phase
+        bar.length = max(total, done, 1)
+        bar.update(done - bar.pos)
+
+    return show
+
+
+def _print_import_report(report: Any) -> None:
+    for error in report.errors[:MAX_PRINTED_ERRORS]:
+        column = f" [{error.column}]" if error.column else ""
+        typer.echo(f"row {error.row}{column}: {error.message} ({error.code})", err=True)
+    if len(report.errors) > MAX_PRINTED_ERRORS:
+        typer.echo(f"… and {len(report.errors) - MAX_PRINTED_ERRORS} more row errors", err=True)
+    verb = "would import" if report.dry_run else "imported"
+    count = report.to_import if report.dry_run else report.imported
+    typer.echo(
+        f"{verb} {count} orders; already imported {report.already_present}; "
+        f"rejected {report.rows_rejected} of {report.rows_total} rows"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
@@ -14,10 +15,12 @@ from dingdan.payments.adapters.base import ProviderRegistry
 from dingdan.payments.adapters.sandbox import SANDBOX_CODE, SandboxProvider
 from dingdan.platform import clock, logs, metrics
 from dingdan.platform.db import Database
-from dingdan.platform.events import Relay
+from dingdan.platform.events import Relay, Subscribers
+from dingdan.platform.fanout import RedisFanout
 from dingdan.platform.jobs import Jobs
 from dingdan.platform.leader import leadership
 from dingdan.platform.settings import Settings, get_settings
+from dingdan.reports import subscribers as report_subscribers
 from dingdan.web import pages, problems
 from dingdan.web.api import (
     aftersales,
@@ -36,7 +39,9 @@ from dingdan.web.api import (
     shipping,
     shipping_webhooks,
     tracking,
+    webhooks,
 )
+from dingdan.web.api import reports as report_api
 from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.web.live import InProcessFeed
@@ -44,6 +49,7 @@ from dingdan.web.observability import Observe
 from dingdan.web.pages import account_aftersales, account_orders, account_session, sandbox_pay
 from dingdan.web.pages import track as track_page
 from dingdan.workflows.aftersales_refunds import use_payment_providers
+from dingdan.workflows.console_push import Publish
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
@@ -68,6 +74,14 @@ async def run_schedule(db: Database) -> None:
         await asyncio.gather(*(_run_every(db, job) for job in JOBS))
 
 
+def build_all_subscribers(live: Publish | None = None) -> Subscribers:
+    """The workflows' reactions plus the reports' rollup refresh: sibling layers that do not
+    import each other, joined here (used by the API process and by `dingdan worker`)."""
+    subscribers = build_subscribers(live=live)
+    report_subscribers.register(subscribers)
+    return subscribers
+
+
 def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
     """Customer accounts and orders, payment providers and their webhooks, the portal pages."""
     for module in (me, my_orders, my_aftersales, payments, sandbox_pay, account_session, account_orders):
@@ -82,33 +96,65 @@ def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
     account_session.install(app)
 
 
+@dataclass
+class Background:
+    """What runs beside the HTTP server: the outbox relay, the schedule, broker and fan-out."""
+
+    settings: Settings
+    database: Database
+    owns_database: bool
+    live_feed: InProcessFeed = field(default_factory=InProcessFeed)
+
+    def __post_init__(self) -> None:
+        settings = self.settings
+        self.fanout = RedisFanout(settings.redis_url) if settings.redis_url else None
+        self.subscribers = build_all_subscribers(
+            live=self.fanout.publish if self.fanout else self.live_feed.publish
+        )
+        self.jobs = (
+            Jobs.create(settings.broker_url, self.database, self.subscribers) if settings.broker_url else None
+        )
+        self.relay = Relay(self.database, self.subscribers, publish=self.jobs.publish if self.jobs else None)
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        if self.settings.configure_logging:
+            logs.configure(self.settings.log_level, as_json=self.settings.log_json)
+        if self.jobs:
+            await self.jobs.broker.startup()
+        if self.fanout:
+            self.fanout.start_forwarding(self.live_feed.publish)
+        if self.settings.run_relay:
+            self.relay.start()
+            if not self.jobs:  # with a broker, the workers' leader runs the schedule
+                self.tasks.append(asyncio.create_task(run_schedule(self.database)))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await self.relay.stop()
+        if self.fanout:
+            await self.fanout.close()
+        if self.jobs:
+            await self.jobs.broker.shutdown()
+        if self.owns_database:
+            await self.database.dispose()
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url())
-    live_feed = InProcessFeed()
-    subscribers = build_subscribers(live=live_feed.publish)
-    jobs = Jobs.create(settings.broker_url, database, subscribers) if settings.broker_url else None
-    relay = Relay(database, subscribers, publish=jobs.publish if jobs else None)
+    background = Background(settings, database, owns_database=db is None)
+    live_feed, relay = background.live_feed, background.relay
+    reports_db = Database(settings.reports_database_url) if settings.reports_database_url else database
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.configure_logging:
-            logs.configure(settings.log_level, as_json=settings.log_json)
-        tasks: list[asyncio.Task[None]] = []
-        if jobs:
-            await jobs.broker.startup()
-        if settings.run_relay:
-            relay.start()
-            if not jobs:  # with a broker, the workers' leader runs the schedule
-                tasks.append(asyncio.create_task(run_schedule(database)))
+        await background.start()
         yield
-        for task in tasks:
-            task.cancel()
-        await relay.stop()
-        if jobs:
-            await jobs.broker.shutdown()
-        if db is None:
-            await database.dispose()
+        await background.stop()
+        if reports_db is not database:
+            await reports_db.dispose()
 
     app = FastAPI(
         title="dingdan 訂單 API",
@@ -118,6 +164,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.db = database
     app.state.relay = relay
+    app.state.reports_db = reports_db
     app.state.live = live_feed
     app.state.settings = settings
     problems.install(app)
@@ -135,6 +182,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         shipping_webhooks,
         tracking,
         track_page,
+        webhooks,
+        report_api,
     ):
         app.include_router(module.router)
     pages.install(app)
@@ -143,7 +192,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
-        larger={"/api/v1/aftersales/": settings.photo_max_bytes + 64 * 1024},
+        larger={
+            "/api/v1/aftersales/": settings.photo_max_bytes + 64 * 1024,
+            "/api/v1/imports": settings.max_import_bytes,
+            "/console/import": settings.max_import_bytes,
+        },
     )
     app.add_middleware(Observe)
     return app

@@ -13,6 +13,7 @@ from dingdan.orders import models as orders_models
 from dingdan.payments import models as payments_models
 from dingdan.platform import events as platform_events
 from dingdan.platform.db import Base
+from dingdan.reports import models as reports_models
 from dingdan.shipping import models as shipping_models
 
 metadata = Base.metadata
@@ -28,4 +29,5 @@ MODULES = (
     shipping_models,
     customers_models,
     payments_models,
+    reports_models,
 )

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dingdan.channels.import_template import HeaderLanguage, write_rows
 from dingdan.channels.imports import ParsedOrder, read_orders
-from dingdan.channels.regions import TAIWAN_COUNTIES, find_taiwan_county
+from dingdan.platform.taiwan import list_counties, normalize_county
 
 # Printable text as a merchant types it into one cell: no control characters (XLSX cannot hold
 # them), no line separators, trimmed, and never blank.
@@ -29,7 +29,7 @@ payment_spellings = st.sampled_from(
      ("bank_transfer", "bank_transfer"), ("匯款", "bank_transfer")]
 )  # fmt: skip
 counties = st.one_of(
-    st.sampled_from([name for pair in TAIWAN_COUNTIES for name in pair]),
+    st.sampled_from([name for c in list_counties() for name in (c.name, c.name_en)]),
     st.sampled_from(["台北市", "台中市", "台南市", "台東縣"]),
     cell_text,
 )
@@ -89,7 +89,7 @@ def as_intake(order: dict[str, Any]) -> dict[str, Any]:
         "recipient": order["recipient"],
         "phone": order["recipient_phone"],
         "country": "TW",
-        "city": find_taiwan_county(order["county"]) or order["county"],
+        "city": normalize_county(order["county"]) or order["county"],
         "district": order["district"] or None,
         "postal_code": order["postal_code"] or None,
         "line1": order["address_line1"],

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from dingdan.platform.errors import Conflict, DomainError, InvalidInput, NotFound
+from dingdan.platform.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthorized
 
 
 class ChannelNotFound(NotFound):
     code = "channel-not-found"
     title = "Channel not found"
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api-key-not-found"
+    title = "API key not found"
+
+
+class ImportJobNotFound(NotFound):
+    code = "import-job-not-found"
+    title = "Import job not found"
 
 
 class ChannelInactive(InvalidInput):
@@ -57,3 +67,10 @@ class ImportTooLarge(ImportFileError):
 
     code = "import-too-large"
     status = 413
+
+
+class WebhookSignatureInvalid(Unauthorized):
+    """The delivery's signature is missing or matches none of the channel's secrets."""
+
+    code = "webhook-signature-invalid"
+    title = "Webhook signature missing or wrong"

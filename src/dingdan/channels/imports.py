@@ -29,7 +29,7 @@ from dingdan.channels.import_template import (
     find_payment_method,
     write_template,
 )
-from dingdan.channels.regions import find_taiwan_county
+from dingdan.platform.taiwan import normalize_county
 
 __all__ = [
     "ImportKind",
@@ -64,6 +64,7 @@ class ParsedOrder:
     order_ref: str
     rows: tuple[int, ...]
     intake: dict[str, Any]
+    labels: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 ImportItem = ParsedOrder | RowError
@@ -200,7 +201,7 @@ def _parse_email(text: str) -> str:
 
 
 def _parse_county(text: str) -> str:
-    return find_taiwan_county(text) or text
+    return normalize_county(text) or text
 
 
 _PARSERS = {
@@ -305,7 +306,7 @@ class _OrderAssembler:
             return [*order.errors, *self._not_imported_notices(order)]
         rows = tuple(number for number, _ in order.lines)
         intake = _build_intake(self._channel, order.order_values, [line for _, line in order.lines])
-        return [ParsedOrder(order.ref, rows, intake)]
+        return [ParsedOrder(order.ref, rows, intake, self._labels)]
 
     def _error(self, row: int, name: str, code: str, message: str, ref: str | None) -> RowError:
         column = self._labels.get(name, name)

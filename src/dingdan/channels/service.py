@@ -6,16 +6,21 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dingdan.channels.errors import ChannelInactive, ChannelNotFound, DuplicateChannel
-from dingdan.channels.models import Channel
+from dingdan.channels import rules
+from dingdan.channels.errors import ApiKeyNotFound, ChannelInactive, ChannelNotFound, DuplicateChannel
+from dingdan.channels.models import Channel, ChannelApiKey, WebhookDelivery
 from dingdan.platform import clock
 
 CACHE_SECONDS = 5.0
+MAX_WEBHOOK_SECRETS = 3
 SEED_CHANNELS = (
     {"code": "web", "name": "官方網站", "type": "website", "stock_policy": "reject", "auto_confirm": True},
     {"code": "app", "name": "手機 App", "type": "app", "stock_policy": "reject", "auto_confirm": True},
@@ -111,3 +116,112 @@ async def ensure_seed_channels(session: AsyncSession) -> None:
     for seed in SEED_CHANNELS:
         if seed["code"] not in existing:
             await create_channel(session, **seed)
+
+
+def channel_defaults(channel_type: str) -> dict[str, Any]:
+    """What a new channel of this type starts with: marketplace sales arrive paid and are
+    kept even when stock is short; website and app buyers are still at the checkout."""
+    kind = rules.ChannelType(channel_type)
+    return {
+        "stock_policy": rules.default_stock_policy(kind).value,
+        "orders_arrive_paid": kind is rules.ChannelType.MARKETPLACE,
+    }
+
+
+async def add_webhook_secret(session: AsyncSession, *, code: str, secret: str) -> Channel:
+    """Adds a signing secret in front; the previous ones stay valid (rotation), newest kept."""
+    channel = await get_channel(session, code=code)
+    kept = [s for s in channel.webhook_secrets or [] if s != secret]
+    return await update_channel(session, code=code, webhook_secrets=[secret, *kept][:MAX_WEBHOOK_SECRETS])
+
+
+# API keys ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """The channel an API key speaks for."""
+
+    key_id: int
+    channel_code: str
+    display_prefix: str
+
+
+async def create_api_key(
+    session: AsyncSession, *, code: str, name: str, actor: str
+) -> tuple[ChannelApiKey, str]:
+    """A new key for the channel: (the stored row, the plaintext to show exactly once)."""
+    await get_channel(session, code=code)
+    generated = rules.generate_api_key()
+    row = ChannelApiKey(
+        channel_code=code,
+        name=name,
+        key_hash=generated.key_hash,
+        display_prefix=generated.display_prefix,
+        created_by=actor,
+        created_at=clock.now(),
+    )
+    session.add(row)
+    await session.flush()
+    return row, generated.plaintext
+
+
+async def list_api_keys(session: AsyncSession, *, code: str) -> Sequence[ChannelApiKey]:
+    stmt = select(ChannelApiKey).where(ChannelApiKey.channel_code == code).order_by(ChannelApiKey.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def revoke_api_key(session: AsyncSession, *, code: str, key_id: int) -> ChannelApiKey:
+    row = await session.scalar(
+        select(ChannelApiKey).where(ChannelApiKey.id == key_id, ChannelApiKey.channel_code == code)
+    )
+    if row is None:
+        raise ApiKeyNotFound(f"channel {code!r} has no API key {key_id}", field="key_id")
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+        await session.flush()
+    return row
+
+
+async def find_key_holder(session: AsyncSession, *, key: str) -> KeyHolder | None:
+    """The channel of a live (not revoked) key on an active channel, or None."""
+    if not rules.looks_like_api_key(key):
+        return None
+    stmt = (
+        select(ChannelApiKey.id, ChannelApiKey.channel_code, ChannelApiKey.display_prefix)
+        .join(Channel, Channel.code == ChannelApiKey.channel_code)
+        .where(
+            ChannelApiKey.key_hash == rules.hash_api_key(key),
+            ChannelApiKey.revoked_at.is_(None),
+            Channel.active.is_(True),
+        )
+    )
+    row = (await session.execute(stmt)).first()
+    return KeyHolder(row[0], row[1], row[2]) if row else None
+
+
+# Webhook deliveries ------------------------------------------------------------------------
+
+DELIVERIES = cast(Table, WebhookDelivery.__table__)
+
+
+async def find_delivery(session: AsyncSession, *, code: str, delivery_id: str) -> WebhookDelivery | None:
+    return await session.get(WebhookDelivery, (code, delivery_id))
+
+
+async def remember_delivery(
+    session: AsyncSession, *, code: str, delivery_id: str, order_number: str | None
+) -> None:
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {
+        "channel_code": code,
+        "delivery_id": delivery_id,
+        "order_number": order_number,
+        "received_at": clock.now(),
+    }
+    await session.execute(ins(DELIVERIES).values(values).on_conflict_do_nothing())
+
+
+async def forget_deliveries_before(session: AsyncSession, *, before: datetime) -> int:
+    result = await session.execute(delete(DELIVERIES).where(DELIVERIES.c.received_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

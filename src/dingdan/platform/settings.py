@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     run_relay: bool = True
     broker_url: str = ""
+    redis_url: str = Field(default="", description="live console updates across processes")
     aftership_webhook_secret: str = Field(default="", description="signs AfterShip pushes")
     kuaidi100_salt: str = Field(default="", description="signs Kuaidi100 pushes")
     sim_webhook_secret: str = Field(default="", description="signs the simulated carrier's pushes")
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     photo_max_bytes: int = 5 * 1024 * 1024
     photo_max_pixels: int = 24_000_000
     photo_max_side: int = 2048
+    max_import_bytes: int = Field(default=50 * 1024 * 1024, description="cap of an uploaded import file")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -11,6 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dingdan.auth import rules as auth_rules
 from dingdan.auth import service as auth
+from dingdan.channels import rules as channel_rules
+from dingdan.channels import service as channels
 from dingdan.customers import rules as customer_rules
 from dingdan.customers import service as customers
 from dingdan.platform.db import Database
@@ -18,8 +20,13 @@ from dingdan.platform.errors import Forbidden, Unauthorized
 
 bearer = HTTPBearer(
     auto_error=False,
-    description="A staff token from POST /api/v1/auth/token or a customer token from POST /api/v1/me/token",
+    description=(
+        "A staff token from POST /api/v1/auth/token, a customer token from POST /api/v1/me/token,"
+        " or a channel API key (ddk_…)"
+    ),
 )
+# What a channel API key may do: place orders on its own channel, nothing staff-only.
+CHANNEL_KEY_PERMISSIONS = frozenset({auth_rules.Permission.ORDERS_PLACE})
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,9 @@ class Principal:
 
     @property
     def scope(self) -> str:
+        """Idempotency-Keys are unique per scope: per staff member, or per channel."""
+        if self.kind == "channel":
+            return f"channel:{self.channel_code}"
         return f"{self.kind}:{self.id}"
 
 
@@ -50,6 +60,15 @@ def get_db(request: Request) -> Database:
 DB = Annotated[Database, Depends(get_db)]
 
 
+def get_reports_db(request: Request) -> Database:
+    """The database reports read from: the replica when DINGDAN_REPORTS_DATABASE_URL is set."""
+    db: Database = request.app.state.reports_db
+    return db
+
+
+ReportsDB = Annotated[Database, Depends(get_reports_db)]
+
+
 async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
@@ -57,12 +76,32 @@ async def current_principal(
     if token is None:
         raise Unauthorized("send a bearer token in the Authorization header")
     db = get_db(request)
+    if token.startswith(channel_rules.API_KEY_PREFIX):
+        return await _channel_principal(db, token)
     async with db.read() as session:
         if customer_rules.is_customer_token(token):
             customer = await customers.verify_token(session, token=token)
             return customer_principal(customer)
         staff = await auth.verify_token(session, token=token)
     return Principal("staff", staff.staff_id, staff.role, staff.email, staff.token_hash)
+
+
+async def _channel_principal(db: Database, key: str) -> Principal:
+    async with db.read() as session:
+        holder = await channels.find_key_holder(session, key=key)
+    if holder is None:
+        raise Unauthorized("the API key is unknown or revoked")
+    label = f"{holder.channel_code}/{holder.display_prefix}"
+    return Principal("channel", holder.key_id, "channel", label, channel_code=holder.channel_code)
+
+
+def ensure_may_use_channel(principal: Principal, channel_code: str) -> None:
+    """An API key places orders only on its own channel; staff may use any channel."""
+    if principal.kind == "channel" and principal.channel_code != channel_code:
+        raise Forbidden(
+            f"this API key belongs to channel {principal.channel_code!r}, not {channel_code!r}",
+            field="/channel",
+        )
 
 
 def customer_principal(customer: customers.CustomerPrincipal) -> Principal:
@@ -93,9 +132,24 @@ def require(permission: auth_rules.Permission) -> Callable[..., Coroutine[Any, A
     async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if principal.kind == "staff" and auth_rules.role_may(principal.role, permission):
             return principal
+        if principal.kind == "channel" and permission in CHANNEL_KEY_PERMISSIONS:
+            return principal
         raise Forbidden(f"your role may not do this ({permission.value})")
 
     check.permission = permission  # type: ignore[attr-defined]  # read by the route × role matrix test
+    return check
+
+
+def require_staff(permission: auth_rules.Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Like `require`, but an API key is refused even where its channel may act."""
+
+    allowed = require(permission)
+
+    async def check(principal: Principal = Depends(allowed)) -> Principal:
+        if principal.kind != "staff":
+            raise Forbidden(f"only staff may do this ({permission.value})")
+        return principal
+
     return check
 
 
@@ -114,3 +168,4 @@ StaffManage = Annotated[Principal, Depends(require(P.STAFF_MANAGE))]
 ShippingManage = Annotated[Principal, Depends(require(P.SHIPPING_MANAGE))]
 SupportManage = Annotated[Principal, Depends(require(P.SUPPORT_MANAGE))]
 ReportsRead = Annotated[Principal, Depends(require(P.REPORTS_READ))]
+OrdersImport = Annotated[Principal, Depends(require_staff(P.ORDERS_PLACE))]

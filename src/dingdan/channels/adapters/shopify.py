@@ -38,10 +38,11 @@ from dingdan.channels.adapters.field_map import (
 )
 from dingdan.channels.adapters.marketplace import MarketplaceFormat
 from dingdan.channels.errors import MarketplacePayloadError
-from dingdan.channels.regions import find_taiwan_county, split_county_prefix
+from dingdan.platform.taiwan import normalize_county
 
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
 TOPIC_HEADER = "X-Shopify-Topic"
+WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
 DEFAULT_COUNTRY = "TW"
 
 
@@ -105,12 +106,23 @@ def _region(address: Any) -> tuple[str | None, str | None]:
     return (province, city) if province else (city, None)
 
 
+def _find_county(text: str | None) -> str | None:
+    return normalize_county(text) if text else None
+
+
+def _split_county_prefix(text: str) -> tuple[str, str] | None:
+    """Split "台北市中正區" into ("臺北市", "中正區"); None when `text` starts with no county."""
+    stripped = text.strip()
+    county = _find_county(stripped[:3])
+    return (county, stripped[3:].strip()) if county else None
+
+
 def _taiwan_region(province: str | None, city: str | None) -> tuple[str | None, str | None]:
-    county = find_taiwan_county(province)
-    city_as_county = find_taiwan_county(city)
+    county = _find_county(province)
+    city_as_county = _find_county(city)
     if city_as_county and county in (None, city_as_county):
         return city_as_county, None
-    split = split_county_prefix(city) if city else None
+    split = _split_county_prefix(city) if city else None
     if split and (county is None or county == split[0]):
         return split[0], split[1] or None
     if county:
@@ -217,4 +229,5 @@ FORMAT = MarketplaceFormat(
     order_events=frozenset({"orders/create"}),
     verify_signature=verify_signature,
     map_order=map_order,
+    delivery_id_header=WEBHOOK_ID_HEADER,
 )

@@ -14,7 +14,7 @@ from dingdan.platform import events
 from dingdan.platform.errors import DomainError
 from dingdan.platform.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from dingdan.web.api.responses import json_response, problems
-from dingdan.web.deps import DB, OrdersManage, OrdersPlace, OrdersRead
+from dingdan.web.deps import DB, OrdersManage, OrdersPlace, OrdersRead, ensure_may_use_channel
 from dingdan.workflows.cancel_order import cancel_order
 from dingdan.workflows.confirm_order import confirm_order
 from dingdan.workflows.place_order import Intake, submit_order
@@ -68,6 +68,7 @@ async def post_order(
         str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_DOC)
     ] = None,
 ) -> Response:
+    ensure_may_use_channel(who, data.channel)
     key = parse_idempotency_key(idempotency_key)
     placed = await submit_order(db, request=data, intake=Intake(who.actor, who.scope, key))
     headers = {"Location": f"/api/v1/orders/{placed.body['number']}"}

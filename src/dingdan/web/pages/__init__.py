@@ -28,6 +28,7 @@ def install(app: FastAPI) -> None:
     from dingdan.web.pages import (
         aftersales,
         console,
+        intake,
         inventory,
         live_updates,
         order_bulk,
@@ -35,6 +36,7 @@ def install(app: FastAPI) -> None:
         order_entry,
         order_list,
         order_page,
+        reports,
         review,
     )
 
@@ -53,6 +55,8 @@ def install(app: FastAPI) -> None:
         review,
         inventory,
         live_updates,
+        intake,
+        reports,
     ):
         app.include_router(module.router)
 
