@@ -30,6 +30,7 @@ from dingdan.web.api import (
     imports,
     inventory,
     me,
+    my_aftersales,
     my_orders,
     notifications,
     order_edits,
@@ -46,8 +47,9 @@ from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.web.live import InProcessFeed
 from dingdan.web.observability import Observe
-from dingdan.web.pages import account_orders, account_session, sandbox_pay
+from dingdan.web.pages import account_aftersales, account_orders, account_session, sandbox_pay
 from dingdan.web.pages import track as track_page
+from dingdan.workflows.aftersales_refunds import use_payment_providers
 from dingdan.workflows.console_push import Publish
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
 from dingdan.workflows.schedule import JOBS, ScheduledJob
@@ -83,13 +85,15 @@ def build_all_subscribers(live: Publish | None = None) -> Subscribers:
 
 def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
     """Customer accounts and orders, payment providers and their webhooks, the portal pages."""
-    for module in (me, my_orders, payments, sandbox_pay, account_session, account_orders):
+    for module in (me, my_orders, my_aftersales, payments, sandbox_pay, account_session, account_orders):
         app.include_router(module.router)
+    app.include_router(account_aftersales.router)
     app.include_router(payments.webhooks)
     app.state.payment_providers = ProviderRegistry(
         [SandboxProvider(clock=clock.now, pay_page_url=f"/payments/{SANDBOX_CODE}")]
     )
     app.state.payment_webhook_secrets = {SANDBOX_CODE: sandbox_webhook_secrets(settings)}
+    use_payment_providers(app.state.payment_providers)
     account_session.install(app)
 
 

@@ -15,10 +15,12 @@ from dingdan.notifications.adapters.email import SmtpEmailSender, SmtpSettings
 from dingdan.notifications.adapters.sms import SandboxSmsGateway, SmsMessage, SmsReceipt
 from dingdan.notifications.outlets import Outlets, use_outlets
 from dingdan.notifications.sender import send_due_notifications
-from dingdan.orders import service as orders
-from dingdan.orders.states import OrderStatus
-from dingdan.platform import clock, events
+from dingdan.platform import clock
 from dingdan.platform.clock import FrozenClock
+from dingdan.shipping.adapters.sim import SimCarrier
+from dingdan.shipping.adapters.sim_journey import SimProfile
+from dingdan.workflows.carriers import use_carriers
+from factories.shipping import known_carriers, place_confirmed_order, push_sim, ship, sim_of
 from factories.shop import make_sku, order_body
 
 from .conftest import SmtpServer
@@ -76,39 +78,35 @@ def subjects(server: SmtpServer) -> list[str]:
     ]
 
 
-async def record(db, number: str, topic: str, **payload: Any) -> None:
-    async def write(session: Any) -> None:
-        events.record(
-            session, events.Event(topic, "shipment", "SIM0001", {"order_number": number, **payload})
-        )
-
-    await db.write(write)
-
-
-async def advance(db, number: str, to: OrderStatus, **payload: Any) -> None:
-    async def write(session: Any) -> None:
-        order = await orders.get_order_row(session, number=number, for_update=True)
-        await orders.transition(session, order=order, to=to, actor="carrier:sim")
-
-    await db.write(write)
+@pytest.fixture
+def sim() -> Any:
+    registry = known_carriers()
+    use_carriers(registry)
+    yield sim_of(registry)
+    use_carriers(None)
 
 
-async def journey(client, db, login) -> str:
+async def follow(client, sim: SimCarrier, frozen: FrozenClock, tracking_number: str) -> None:
+    """Move the clock to each planned scan of the simulated carrier and let it push."""
+    for scan in sim.planned_journey(tracking_number):
+        if scan.occurred_at > frozen():
+            frozen.advance(seconds=(scan.occurred_at - frozen()).total_seconds())
+        assert (await push_sim(client, sim, tracking_number)).status_code == 200
+
+
+async def journey(client, db, login, sim: SimCarrier, frozen: FrozenClock) -> str:
+    """Placed (confirmed), shipped with the simulated carrier, followed to the doorstep."""
     sku = await make_sku(db, stock=5, price="1200")
-    order = (
-        await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=await login("clerk"))
-    ).json()
-    number = order["number"]
-    await advance(db, number, OrderStatus.SHIPPED)
-    await record(db, number, "shipping.out_for_delivery", carrier="sim", tracking_number="SIM0001")
-    await advance(db, number, OrderStatus.DELIVERED)
+    number = await place_confirmed_order(client, await login("clerk"), (sku, 1))
+    parcel = await ship(client, number, await login("warehouse"))
+    await follow(client, sim, frozen, parcel["tracking_number"])
     return number
 
 
 async def test_each_status_change_sends_one_sms_and_one_email(
-    client, db, login, smtp_server, sms, outlets, frozen
+    client, db, login, smtp_server, sms, outlets, frozen, sim
 ):
-    number = await journey(client, db, login)
+    number = await journey(client, db, login, sim, frozen)
     await client.app.state.relay.drain()
     assert await send_due_notifications(db) == 8 + 1  # and the new-order alert to the clerk
     texts = [r.message.text for r in sms.messages]
@@ -117,8 +115,11 @@ async def test_each_status_change_sends_one_sms_and_one_email(
     assert all(number in t for t in texts)
     assert len(subjects(smtp_server)) == 4 and all(number in s for s in subjects(smtp_server))
 
-    # the same facts again (a replayed event) and another round of the sender: nothing more
-    await record(db, number, "shipping.out_for_delivery", carrier="sim", tracking_number="SIM0001")
+    assert all("SIM" in t and "sim" in t for t in texts[1:3])  # courier and tracking number
+
+    # the carrier pushes the whole history again and the sender runs again: nothing more
+    tracking_number = texts[1].split("物流單號 ")[1].split("。")[0].strip()
+    assert (await push_sim(client, sim, tracking_number)).status_code == 200
     await client.app.state.relay.drain()
     assert await send_due_notifications(db) == 0
     assert (len(sms.messages), len(to_customer(smtp_server))) == (4, 4)
@@ -131,7 +132,7 @@ async def test_each_status_change_sends_one_sms_and_one_email(
 
 
 async def test_a_sender_killed_between_claim_and_mark_sent_sends_once_after_restart(
-    client, db, login, smtp_server, sms, frozen
+    client, db, login, smtp_server, sms, frozen, sim
 ):
     email = SmtpEmailSender(
         SmtpSettings(host=smtp_server.host, port=smtp_server.port, sender="shop@haowu.example")
@@ -139,7 +140,7 @@ async def test_a_sender_killed_between_claim_and_mark_sent_sends_once_after_rest
     gated = GatedSms(sms)
     use_outlets(Outlets(email=email, sms=gated, sms_provider="sandbox"))
     try:
-        number = await journey(client, db, login)
+        number = await journey(client, db, login, sim, frozen)
         await client.app.state.relay.drain()
         worker = asyncio.create_task(send_due_notifications(db))
         await asyncio.wait_for(gated.entered.wait(), timeout=10)
@@ -176,9 +177,7 @@ async def test_a_failed_sms_is_retried_with_back_off_and_logged(
     assert await send_due_notifications(db) == 0  # not due yet
     frozen.advance(seconds=40)
     assert await send_due_notifications(db) == 1
-    inbox = (
-        await client.get("/api/v1/notifications/sandbox/sms?to=%2B886912345678", headers=support)
-    ).json()
+    inbox = (await client.get("/api/v1/notifications/sandbox/sms?to=%2B886912345678", headers=support)).json()
     assert len(inbox["items"]) == 1 and inbox["items"][0]["attempts"] == 2
 
 
@@ -226,3 +225,26 @@ async def test_staff_alerts_arrive_at_once_or_in_a_daily_digest(
     await send_due_notifications(db)
     digests = [e for e in smtp_server.handler.envelopes if e.rcpt_tos == ["owner@shop.test"]]
     assert len(digests) == 1
+
+
+async def test_a_lost_parcel_tells_the_customer_once_and_alerts_shipping_staff(
+    client, db, login, smtp_server, sms, outlets, frozen
+):
+    registry = known_carriers(SimProfile(0, 0, 0, 0, 0, loss_share=1))
+    use_carriers(registry)
+    try:
+        sku = await make_sku(db, stock=5)
+        number = await place_confirmed_order(client, await login("clerk"), (sku, 1))
+        parcel = await ship(client, number, await login("warehouse"))
+        await follow(client, sim_of(registry), frozen, parcel["tracking_number"])
+        await follow(client, sim_of(registry), frozen, parcel["tracking_number"])  # pushed again
+    finally:
+        use_carriers(None)
+    await client.app.state.relay.drain()
+    await send_due_notifications(db)
+    texts = [r.message.text for r in sms.messages]
+    assert ["已確認" in texts[0], "已發貨" in texts[1], "異常" in texts[2]] == [True] * 3
+    assert len(texts) == 3 and len(subjects(smtp_server)) == 3
+    alerts = [e for e in smtp_server.handler.envelopes if e.rcpt_tos == ["warehouse@shop.test"]]
+    alert_subjects = [str(message_from_bytes(e.content, policy=default_policy)["Subject"]) for e in alerts]
+    assert len(alert_subjects) == 1 and number in alert_subjects[0]

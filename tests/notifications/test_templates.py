@@ -24,6 +24,8 @@ FULL_CONTEXT: dict[str, object] = {
     "amount": Decimal("1280"),
     "carrier": "黑貓宅急便",
     "tracking_number": "123456789012",
+    "code": "482913",
+    "expires_minutes": 15,
     "exception_reason": "地址不詳",
     "channel": "官網",
     "reason": "收貨地址與帳單地址不符",
@@ -43,7 +45,10 @@ def test_every_message_renders_completely(kind: MessageKind, locale: Locale) -> 
     for part in (message.subject, message.short, message.text, message.html):
         assert part.strip()
         assert "{" not in part and "}" not in part
-    assert "DD20250608-0001" in message.subject or "TEA-001-M" in message.subject
+    if kind.value.startswith("account."):  # about the account, not an order: the code says it
+        assert "482913" in message.short and "482913" not in message.subject
+    else:
+        assert "DD20250608-0001" in message.subject or "TEA-001-M" in message.subject
 
 
 def test_both_languages_cover_every_message_with_the_same_fields() -> None:

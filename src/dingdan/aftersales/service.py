@@ -127,6 +127,13 @@ async def requested_quantities(session: AsyncSession, *, order_number: str) -> d
     return rules.sum_by_line(pairs)
 
 
+async def has_open_request(session: AsyncSession, *, order_number: str) -> bool:
+    stmt = select(AftersalesRequest.id).where(
+        AftersalesRequest.order_number == order_number, AftersalesRequest.status.not_in(list(rules.CLOSED))
+    )
+    return (await session.scalar(stmt.limit(1))) is not None
+
+
 async def refunded_total(session: AsyncSession, *, order_number: str) -> Decimal:
     stmt = select(AftersalesRequest.refund_amount).where(
         AftersalesRequest.order_number == order_number,

@@ -29,6 +29,8 @@ class MessageKind(StrEnum):
     DELIVERED = "order.delivered"
     DELIVERY_EXCEPTION = "order.delivery_exception"
     REFUND_ISSUED = "order.refund_issued"
+    RESET_CODE = "account.reset_code"
+    VERIFICATION_CODE = "account.verification_code"
     NEW_ORDER = "merchant.new_order"
     ORDER_NEEDS_REVIEW = "merchant.order_needs_review"
     LOW_STOCK = "merchant.low_stock"
@@ -52,6 +54,20 @@ _ZH_HELLO = "{customer_name} 您好:"
 _EN_HELLO = "Dear {customer_name},"
 
 _ZH: dict[MessageKind, MessageTemplate] = {
+    MessageKind.RESET_CODE: MessageTemplate(
+        subject="【{shop_name}】重設密碼驗證碼",
+        short="【{shop_name}】重設密碼驗證碼:{code},{expires_minutes} 分鐘內有效。"
+        "若非本人操作,請忽略此訊息。",
+        body=(
+            "您的重設密碼驗證碼為 {code}。",
+            "驗證碼 {expires_minutes} 分鐘內有效,僅能使用一次。若非本人操作,請忽略此訊息。",
+        ),
+    ),
+    MessageKind.VERIFICATION_CODE: MessageTemplate(
+        subject="【{shop_name}】驗證碼",
+        short="【{shop_name}】您的驗證碼:{code},{expires_minutes} 分鐘內有效。",
+        body=("您的驗證碼為 {code}。", "驗證碼 {expires_minutes} 分鐘內有效,僅能使用一次。"),
+    ),
     MessageKind.ORDER_RECEIVED: MessageTemplate(
         subject="【{shop_name}】已收到您的訂單 {order_number}",
         short="【{shop_name}】已收到您的訂單 {order_number},金額 {total},狀態:待付款。",
@@ -172,6 +188,24 @@ _ZH: dict[MessageKind, MessageTemplate] = {
 }
 
 _EN: dict[MessageKind, MessageTemplate] = {
+    MessageKind.RESET_CODE: MessageTemplate(
+        subject="[{shop_name}] Your password reset code",
+        short="[{shop_name}] Password reset code: {code} (valid {expires_minutes} minutes). "
+        "If you did not ask for it, ignore this message.",
+        body=(
+            "Your code to reset the password is {code}.",
+            "It is valid for {expires_minutes} minutes and works once. "
+            "If you did not ask for it, ignore this message.",
+        ),
+    ),
+    MessageKind.VERIFICATION_CODE: MessageTemplate(
+        subject="[{shop_name}] Your verification code",
+        short="[{shop_name}] Verification code: {code} (valid {expires_minutes} minutes).",
+        body=(
+            "Your verification code is {code}.",
+            "It is valid for {expires_minutes} minutes and works once.",
+        ),
+    ),
     MessageKind.ORDER_RECEIVED: MessageTemplate(
         subject="[{shop_name}] We received your order {order_number}",
         short="[{shop_name}] Order {order_number} received, total {total}. Status: awaiting payment.",

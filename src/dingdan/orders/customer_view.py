@@ -111,6 +111,10 @@ class MyOrderOut(BaseModel):
     actions: list[CustomerAction]
     payments: list[MyPaymentOut]
     refunds: list[MyRefundOut]
+    parcels: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="courier, tracking number, status, expected delivery, events (at, location, description)",
+    )
     created_at: datetime
     updated_at: datetime
 

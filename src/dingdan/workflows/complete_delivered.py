@@ -5,33 +5,48 @@ is open on them (then they wait until it is closed)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dingdan.aftersales import service as aftersales
 from dingdan.orders import service as orders
 from dingdan.orders.states import OrderStatus
 from dingdan.platform import clock
 from dingdan.platform.db import Database
+from dingdan.platform.events import EventRow
 from dingdan.platform.settings import get_settings
 
 BATCH = 200
 
 
 async def has_open_aftersales_request(session: AsyncSession, *, order_number: str) -> bool:
-    """Hook for the after-sales domain: True while a return/refund request on the order is open.
+    """True while a return, refund, exchange or compensation request on the order is open."""
+    return await aftersales.has_open_request(session, order_number=order_number)
 
-    Until after-sales exists no request can be open, so delivered orders complete on time.
-    """
-    return False
+
+def delivered_at() -> ColumnElement[Any]:
+    """When the order last became delivered (its timeline), else its last change."""
+    ORDERS = orders.ORDERS
+    reached = (
+        select(func.max(EventRow.created_at))
+        .where(
+            EventRow.aggregate_type == "order",
+            EventRow.aggregate_id == ORDERS.c.number,
+            EventRow.topic == f"order.{OrderStatus.DELIVERED.value}",
+        )
+        .scalar_subquery()
+    )
+    return func.coalesce(reached, ORDERS.c.updated_at)
 
 
 async def list_due(session: AsyncSession) -> list[str]:
-    """Delivered orders untouched for the configured days (any later change restarts the wait)."""
+    """Delivered orders whose delivery is the configured days old."""
     cutoff = clock.now() - timedelta(days=get_settings().auto_complete_days)
     stmt = (
         select(orders.ORDERS.c.number)
-        .where(orders.ORDERS.c.status == OrderStatus.DELIVERED.value, orders.ORDERS.c.updated_at < cutoff)
+        .where(orders.ORDERS.c.status == OrderStatus.DELIVERED.value, delivered_at() < cutoff)
         .order_by(orders.ORDERS.c.id)
         .limit(BATCH)
     )

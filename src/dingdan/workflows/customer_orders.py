@@ -17,6 +17,8 @@ from dingdan.orders.schemas import OrderIn
 from dingdan.orders.states import OrderStatus
 from dingdan.platform.db import Database
 from dingdan.platform.errors import Conflict, InvalidInput
+from dingdan.shipping import service as shipping
+from dingdan.shipping.rules import TrackingStatus
 from dingdan.workflows.cancel_order import cancel_order
 from dingdan.workflows.place_order import Intake, submit_order
 
@@ -94,7 +96,7 @@ async def change_address(
     session: AsyncSession, *, number: str, customer: CustomerFacts, data: ChangeAddressIn
 ) -> None:
     order = await get_own_order_row(session, number=number, customer_id=customer.id, for_update=True)
-    if CustomerAction.CHANGE_ADDRESS not in customer_actions(order):
+    if CustomerAction.CHANGE_ADDRESS not in customer_actions(order) or await _a_parcel_left(session, order):
         raise AddressLocked(
             "a parcel of this order has left or the order is closed; the address cannot change now",
             field="shipping_address",
@@ -125,6 +127,12 @@ async def change_address(
         before={k: order[k] for k in values},
         after=values,
     )
+
+
+async def _a_parcel_left(session: AsyncSession, order: Mapping[Any, Any]) -> bool:
+    """Any parcel not cancelled carries the old address on its label."""
+    parcels = await shipping.list_for_order(session, order_id=order["id"])
+    return any(p["status"] != TrackingStatus.CANCELLED.value for p in parcels)
 
 
 async def confirm_receipt(session: AsyncSession, *, number: str, customer: CustomerFacts) -> None:

@@ -16,6 +16,7 @@ from dingdan.orders.customer_view import my_order_detail, my_order_row
 from dingdan.orders.states import Tab
 from dingdan.payments import service as payments
 from dingdan.platform.pagination import encode_cursor
+from dingdan.workflows import track_lookup
 
 
 async def _image_urls(session: AsyncSession, product_ids: Iterable[int]) -> dict[int, str | None]:
@@ -56,16 +57,17 @@ async def list_page(
 
 
 async def detail(session: AsyncSession, *, number: str, customer_id: int) -> dict[str, Any]:
-    """The customer's order with lines, payments and refunds: four statements."""
+    """The customer's order with lines, payments, refunds and parcels: six statements."""
     row = await get_own_order_row(session, number=number, customer_id=customer_id)
     lines = await orders.get_lines(session, order_ids=[row["id"]])
     paid, refunded = await payments.list_for_orders(session, order_numbers=[number])
-    return my_order_detail(
+    view = my_order_detail(
         row,
         lines[row["id"]],
         [_columns(p, "id", "provider", "status", "amount", "created_at") for p in paid],
         [_columns(r, "id", "status", "amount", "created_at") for r in refunded],
     )
+    return {**view, "parcels": await track_lookup.parcels_of_order(session, order_id=row["id"])}
 
 
 def _columns(obj: object, *names: str) -> dict[str, Any]:

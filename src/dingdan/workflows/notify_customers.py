@@ -8,6 +8,7 @@ a redelivered event, or a second event about the same change, sends nothing more
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,21 +25,33 @@ from dingdan.orders.errors import OrderNotFound
 from dingdan.orders.states import OrderStatus
 from dingdan.platform.events import Event
 from dingdan.platform.settings import get_settings
+from dingdan.shipping import service as shipping
+from dingdan.shipping.errors import ShipmentNotFound
 
 K = MessageKind
-# Topics with one fixed message. Shipping and payment topics are named as those domains record
-# them; `order.placed` is decided by the status the order was placed in.
+# Topics with one fixed message, named as the order timeline records them: payments write
+# `order.paid` / `order.refunded`, shipping one `order.parcel_shipped` per parcel, then
+# `order.parcel_status` for each parcel status change and `order.parcel_exception` when a
+# problem case opens. `order.placed` and `order.parcel_status` are decided by their payload.
 MESSAGE_OF_TOPIC: dict[str, MessageKind] = {
     "order.confirmed": K.ORDER_CONFIRMED,
     "order.paid": K.ORDER_PAID,
-    "order.shipped": K.ORDER_SHIPPED,
-    "order.partially_shipped": K.ORDER_SHIPPED,
-    "shipping.out_for_delivery": K.OUT_FOR_DELIVERY,
-    "order.delivered": K.DELIVERED,
-    "shipping.exception": K.DELIVERY_EXCEPTION,
+    "order.parcel_shipped": K.ORDER_SHIPPED,
+    "order.parcel_exception": K.DELIVERY_EXCEPTION,
     "order.refunded": K.REFUND_ISSUED,
 }
-CUSTOMER_TOPICS = ("order.placed", *MESSAGE_OF_TOPIC)
+MESSAGE_OF_PARCEL_STATUS: dict[str, MessageKind] = {
+    "out_for_delivery": K.OUT_FOR_DELIVERY,
+    "delivered": K.DELIVERED,
+}
+# Orders moved by hand, without parcels in dingdan, still tell the customer; with parcels the
+# per-parcel messages above say it (with the tracking number), so these stay silent.
+MESSAGE_WITHOUT_PARCELS: dict[str, MessageKind] = {
+    "order.shipped": K.ORDER_SHIPPED,
+    "order.partially_shipped": K.ORDER_SHIPPED,
+    "order.delivered": K.DELIVERED,
+}
+CUSTOMER_TOPICS = ("order.placed", "order.parcel_status", *MESSAGE_OF_TOPIC, *MESSAGE_WITHOUT_PARCELS)
 PLACED_MESSAGE = {
     OrderStatus.PENDING_PAYMENT.value: K.ORDER_RECEIVED,
     OrderStatus.CONFIRMED.value: K.ORDER_CONFIRMED,
@@ -58,7 +71,9 @@ def order_number_of(event: Event) -> str | None:
 def message_for(event: Event) -> MessageKind | None:
     if event.topic == "order.placed":
         return PLACED_MESSAGE.get(str(event.payload.get("to_status")))
-    return MESSAGE_OF_TOPIC.get(event.topic)
+    if event.topic == "order.parcel_status":
+        return MESSAGE_OF_PARCEL_STATUS.get(str(event.payload.get("parcel_to")))
+    return MESSAGE_OF_TOPIC.get(event.topic) or MESSAGE_WITHOUT_PARCELS.get(event.topic)
 
 
 def change_key(number: str, kind: MessageKind, event: Event) -> str:
@@ -69,6 +84,18 @@ def change_key(number: str, kind: MessageKind, event: Event) -> str:
     else:
         about = ""
     return f"order:{number}:{kind.value}:{about}"
+
+
+async def with_carrier(session: AsyncSession, event: Event) -> Event:
+    """Parcel events name the parcel by id and tracking number; the message names the courier too."""
+    shipment_id = event.payload.get("shipment_id")
+    if event.payload.get("carrier") or not shipment_id:
+        return event
+    try:
+        shipment = await shipping.get_shipment(session, shipment_id=int(shipment_id))
+    except ShipmentNotFound:
+        return event
+    return replace(event, payload={**event.payload, "carrier": shipment["carrier"]})
 
 
 def message_context(order: Mapping[Any, Any], event: Event) -> dict[str, Any]:
@@ -85,7 +112,9 @@ def message_context(order: Mapping[Any, Any], event: Event) -> dict[str, Any]:
         "carrier": str(payload.get("carrier") or "-"),
         "tracking_number": str(payload.get("tracking_number") or "-"),
         "delivered_at": event.created_at or order["updated_at"],
-        "exception_reason": str(payload.get("reason") or payload.get("exception_reason") or "-"),
+        "exception_reason": str(
+            payload.get("reason") or payload.get("cause") or payload.get("exception_reason") or "-"
+        ),
         "currency": order["currency"],
         "time_zone": settings.time_zone,
         "action_url": f"/account/orders/{order['number']}",
@@ -100,6 +129,11 @@ async def notify_customer(session: AsyncSession, event: Event) -> None:
         order = await orders.get_order_row(session, number=number)
     except OrderNotFound:
         return
+    if event.topic in MESSAGE_WITHOUT_PARCELS and await shipping.list_for_order(
+        session, order_id=order["id"]
+    ):
+        return
+    event = await with_carrier(session, event)
     choice = await preferences.get_customer_choice(
         session, customer_id=order["customer_id"], phone=order["customer_phone"]
     )

@@ -36,7 +36,7 @@ ALERTS_OF_TOPIC: dict[str, tuple[MessageKind, ...]] = {
     "order.placed": (K.NEW_ORDER,),
     "order.pending_review": (K.ORDER_NEEDS_REVIEW,),
     "inventory.low_stock": (K.LOW_STOCK,),
-    "shipping.exception": (K.PARCEL_EXCEPTION,),
+    "order.parcel_exception": (K.PARCEL_EXCEPTION,),
     "aftersales.requested": (K.RETURN_REQUESTED,),
 }
 STAFF_TOPICS = tuple(ALERTS_OF_TOPIC)
@@ -62,7 +62,7 @@ async def alert_context(session: AsyncSession, event: Event) -> dict[str, Any]:
         "reason": str(payload.get("reason") or ", ".join(payload.get("issues") or []) or "-"),
         "carrier": str(payload.get("carrier") or "-"),
         "tracking_number": str(payload.get("tracking_number") or "-"),
-        "exception_reason": str(payload.get("reason") or "-"),
+        "exception_reason": str(payload.get("reason") or payload.get("cause") or "-"),
         "time_zone": get_settings().time_zone,
     }
     number = order_number_of(event)

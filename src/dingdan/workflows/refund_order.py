@@ -52,6 +52,14 @@ async def refund_order(
     return await _call_provider(db, providers, call)
 
 
+async def start_refund(
+    session: AsyncSession, *, number: str, amount: Decimal, reason: str, actor: str, request: tuple[str, str]
+) -> RefundCall:
+    """Step 1 alone, in the caller's transaction (an event handler); `retry_refund` calls the
+    provider later, outside any transaction. The same `request` gives the same refund."""
+    return await _start(session, number=number, amount=amount, reason=reason, actor=actor, request=request)
+
+
 async def retry_refund(
     db: Database, providers: ProviderRegistry, *, number: str, refund_id: int
 ) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dingdan.notifications.digest import send_staff_digests
 from dingdan.notifications.sender import send_due_notifications
 from dingdan.platform.db import Database
+from dingdan.workflows.aftersales_refunds import settle_aftersales_refunds
 from dingdan.workflows.complete_delivered import complete_delivered_orders
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
 from dingdan.workflows.marketplace_intake import purge_old_deliveries
@@ -31,5 +32,6 @@ JOBS: list[ScheduledJob] = [
     ScheduledJob("forget_expired_idempotency_keys", 3600, forget_expired_keys),
     ScheduledJob("send_notifications", 5, send_due_notifications),
     ScheduledJob("send_staff_digests", 600, send_staff_digests),
+    ScheduledJob("settle_aftersales_refunds", 30, settle_aftersales_refunds),
     ScheduledJob("purge_old_webhook_deliveries", 3600, purge_old_deliveries),
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dingdan.platform.events import Subscribers
-from dingdan.workflows import console_push
+from dingdan.workflows import aftersales_refunds, console_push
 from dingdan.workflows.allocate_backorders import on_stock_adjusted
+from dingdan.workflows.notify_codes import CODE_TOPICS, send_code
 from dingdan.workflows.notify_customers import CUSTOMER_TOPICS, notify_customer
 from dingdan.workflows.notify_staff import STAFF_TOPICS, notify_staff
 
@@ -14,8 +15,16 @@ def build_subscribers(live: console_push.Publish | None = None) -> Subscribers:
     subscribers.on("inventory.adjusted", "allocate_backorders", on_stock_adjusted)
     for topic in CUSTOMER_TOPICS:
         subscribers.on(topic, "notify_customer", notify_customer)
+    for topic in CODE_TOPICS:
+        subscribers.on(topic, "send_code", send_code)
     for topic in STAFF_TOPICS:
         subscribers.on(topic, "notify_staff", notify_staff)
+    subscribers.on(
+        "aftersales.refund_requested", "start_aftersales_refund", aftersales_refunds.start_aftersales_refund
+    )
+    subscribers.on(
+        "order.refunded", "complete_refunded_request", aftersales_refunds.complete_refunded_request
+    )
     if live is not None:
         for topic in console_push.TOPICS:
             subscribers.on(topic, "console_push", console_push.console_push(live))

@@ -82,6 +82,20 @@ async def lookup_by_order(session: AsyncSession, *, order_number: str, phone_las
     return await _answer(session, stmt)
 
 
+async def parcels_of_order(session: AsyncSession, *, order_id: int) -> list[dict[str, Any]]:
+    """The order's parcels for its own customer (who is already known to own it): courier,
+    tracking number, expected delivery and the scans, newest first. Two statements."""
+    stmt = (
+        select(*_columns())
+        .join_from(SHIPMENTS, ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id)
+        .where(SHIPMENTS.c.order_id == order_id)
+        .order_by(SHIPMENTS.c.id)
+    )
+    rows = list((await session.execute(stmt)).mappings())
+    scans = await _scans(session, [r["shipment_id"] for r in rows])
+    return [_parcel(r, scans.get(r["shipment_id"], [])) for r in rows]
+
+
 async def _answer(session: AsyncSession, stmt: Select[Any]) -> dict[str, Any]:
     rows = list((await session.execute(stmt)).mappings())
     if not rows:

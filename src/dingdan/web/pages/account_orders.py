@@ -25,13 +25,14 @@ from dingdan.web.deps import DB, Principal
 from dingdan.web.i18n import SHOP_TZ
 from dingdan.web.pages.account_session import PortalCustomer
 from dingdan.web.pages.templating import render
-from dingdan.workflows import customer_orders, my_orders
+from dingdan.workflows import customer_orders, my_aftersales, my_orders
 from dingdan.workflows.pay_order import pay_order
 
 router = APIRouter(prefix="/account/orders", include_in_schema=False)
 TABS = [None, Tab.PENDING_PAYMENT, Tab.TO_SHIP, Tab.SHIPPED, Tab.COMPLETED, Tab.CANCELLED]
 ADDRESS_FIELDS = ("recipient", "phone", "city", "district", "postal_code", "line1", "line2")
 PERIODS = ("", "month", "3months", "year", "custom")
+PAGE_PHOTO_PATH = "/account/photos/"
 
 
 def _amount(raw: str | None) -> Decimal | None:
@@ -152,19 +153,38 @@ def _first_error(exc: Exception) -> str:
     return "invalid-input"
 
 
-async def _detail_page(
+async def detail_page(
     request: Request, db: DB, who: Principal, number: str, error: str | None = None, status: int = 200
 ) -> Response:
+    """The order with its parcels and its after-sales (requests, reviews, messages)."""
     try:
         order = await order_detail(db, who, number)
+        async with db.read() as session:
+            after = await my_aftersales.overview(
+                session, order_number=number, customer=my_aftersales.customer_ref(who.id, who.label)
+            )
     except OrderNotFound:
         return render(request, "account/not_found.html", {"number": number}, status=404)
-    return render(request, "account/order.html", {"o": order, "error": error}, status=status)
+    context = {"o": order, "after": page_photos(after), "error": error}
+    return render(request, "account/order.html", context, status=status)
+
+
+def page_photos(after: dict[str, Any]) -> dict[str, Any]:
+    """The page shows photos through the signed-in session, not the API's bearer tokens."""
+
+    def swap(urls: list[str]) -> list[str]:
+        return [u.replace(my_aftersales.PHOTO_PATH, PAGE_PHOTO_PATH) for u in urls]
+
+    return {
+        **after,
+        "requests": [{**r, "photos": swap(r["photos"])} for r in after["requests"]],
+        "reviews": [{**r, "photos": swap(r["photos"])} for r in after["reviews"]],
+    }
 
 
 @router.get("/{number}")
 async def order_page(number: str, request: Request, db: DB, who: PortalCustomer) -> Response:
-    return await _detail_page(request, db, who, number[:20])
+    return await detail_page(request, db, who, number[:20])
 
 
 async def _act(request: Request, db: DB, who: Principal, number: str, action: Any, **kwargs: Any) -> Response:
@@ -174,7 +194,7 @@ async def _act(request: Request, db: DB, who: Principal, number: str, action: An
     except OrderNotFound:
         return render(request, "account/not_found.html", {"number": number}, status=404)
     except DomainError as exc:
-        return await _detail_page(request, db, who, number, exc.code, exc.status)
+        return await detail_page(request, db, who, number, exc.code, exc.status)
     return RedirectResponse(f"/account/orders/{number}", status_code=303)
 
 
@@ -197,7 +217,7 @@ async def change_address(
     try:
         data = ChangeAddressIn.model_validate({"shipping_address": address})
     except ValidationError as exc:
-        return await _detail_page(request, db, who, number[:20], _first_error(exc), 422)
+        return await detail_page(request, db, who, number[:20], _first_error(exc), 422)
     return await _act(request, db, who, number[:20], customer_orders.change_address, data=data)
 
 
@@ -215,5 +235,5 @@ async def pay(number: str, request: Request, db: DB, who: PortalCustomer) -> Res
     except OrderNotFound:
         return render(request, "account/not_found.html", {"number": number}, status=404)
     except DomainError as exc:
-        return await _detail_page(request, db, who, number, exc.code, exc.status)
+        return await detail_page(request, db, who, number, exc.code, exc.status)
     return RedirectResponse(started["redirect_url"], status_code=303)
