@@ -132,7 +132,7 @@ def run(kind: str, cycles: int, seconds: float, restart_postgres: bool) -> dict[
     return audit(url, history)
 
 
-def wait_for_relay(url: str, seconds: float = 120) -> None:
+def wait_for_relay(url: str, seconds: float = 400) -> None:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(setup.sync_url(url))

@@ -7,7 +7,7 @@ from ops import crashrun
 
 
 def test_sqlite_survives_being_killed_under_load():
-    summary = crashrun.run("sqlite", cycles=3, seconds=3.0, restart_postgres=False)
+    summary = crashrun.run("sqlite", cycles=3, seconds=1.5, restart_postgres=False)
     assert summary["acknowledged"] > 0, summary
     assert summary["acknowledged but missing"] == 0
     assert summary["duplicated (orders per key > 1)"] == 0
