@@ -25,7 +25,7 @@ AGGREGATE = "aftersales_request"
 
 
 def new_request_number(at: datetime) -> str:
-    """`AS-YYMMDD-XXXXXX`."""
+    """`AS-`, the date (YYMMDD), a dash and 6 random characters."""
     return f"AS-{at:%y%m%d}-" + "".join(secrets.choice(ALPHABET) for _ in range(6))
 
 

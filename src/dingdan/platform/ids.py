@@ -11,7 +11,7 @@ RANDOM_CHARS = 8  # 40 bits: guessing one needs ~10^12 tries, and lookups are ra
 
 
 def new_order_number(at: datetime) -> str:
-    """`YYMMDD-XXXXXXXX`, e.g. 261125-7KQ3MXPA."""
+    """The date (YYMMDD), a dash and 8 random characters, e.g. 261125-7KQ3MXPA."""
     suffix = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_CHARS))
     return f"{at:%y%m%d}-{suffix}"
 
