@@ -248,7 +248,7 @@ def _print_addresses(host: str, port: int) -> None:
     typer.echo(f"""
 dingdan 訂單 is serving on {base}
   merchant console : {base}/console/
-  customer portal  : {base}/account/
+  customer portal  : {base}/account/orders
   parcel tracking  : {base}/track
   API and docs     : {base}/docs  (OpenAPI: {base}/openapi.json)
 demo staff logins (password {DEMO_PASSWORD}):
