@@ -28,7 +28,6 @@ from dingdan.platform import clock
 from dingdan.platform.db import Database
 from dingdan.platform.settings import get_settings
 from dingdan.tables import metadata
-from dingdan.web.ratelimit import login_limiter
 
 # Shared CI machines are slow at times: examples are judged on what they find, not on speed.
 hypothesis_settings.register_profile("dingdan", deadline=None)
@@ -79,9 +78,6 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     else:
         await _reset_postgres(database)
     channels.forget_cached()
-    auth.forget_cached()
-    login_limiter.per_account.reset()
-    login_limiter.per_client.reset()
     await database.write(_seed)
     yield database
     clock.reset_clock()

@@ -24,6 +24,7 @@ from dingdan.reports import subscribers as report_subscribers
 from dingdan.web import pages, problems
 from dingdan.web.api import (
     aftersales,
+    audit,
     auth,
     channels,
     health,
@@ -47,8 +48,10 @@ from dingdan.web.csrf import CsrfCookie
 from dingdan.web.limits import BodySizeLimit
 from dingdan.web.live import InProcessFeed
 from dingdan.web.observability import Observe
+from dingdan.web.origin import RequestOrigin
 from dingdan.web.pages import account_aftersales, account_orders, account_session, sandbox_pay
 from dingdan.web.pages import track as track_page
+from dingdan.web.ratelimit import build_rate_limits
 from dingdan.workflows.aftersales_refunds import use_payment_providers
 from dingdan.workflows.console_push import Publish
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
@@ -148,12 +151,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     background = Background(settings, database, owns_database=db is None)
     live_feed, relay = background.live_feed, background.relay
     reports_db = Database(settings.reports_database_url) if settings.reports_database_url else database
+    limits, shared_counters = build_rate_limits(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await background.start()
         yield
         await background.stop()
+        if shared_counters:
+            await shared_counters.close()
         if reports_db is not database:
             await reports_db.dispose()
 
@@ -168,6 +174,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.reports_db = reports_db
     app.state.live = live_feed
     app.state.settings = settings
+    app.state.rate_limits = limits
     problems.install(app)
     for module in (
         health,
@@ -186,6 +193,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         webhooks,
         imports,
         report_api,
+        audit,
     ):
         app.include_router(module.router)
     pages.install(app)
@@ -200,5 +208,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             "/console/import": settings.max_import_bytes,
         },
     )
+    app.add_middleware(RequestOrigin)
     app.add_middleware(Observe)
     return app

@@ -11,6 +11,7 @@ from dingdan.inventory import models as inventory_models
 from dingdan.notifications import models as notifications_models
 from dingdan.orders import models as orders_models
 from dingdan.payments import models as payments_models
+from dingdan.platform import audit as platform_audit
 from dingdan.platform import events as platform_events
 from dingdan.platform.db import Base
 from dingdan.reports import models as reports_models
@@ -24,6 +25,7 @@ MODULES = (
     inventory_models,
     orders_models,
     platform_events,
+    platform_audit,
     notifications_models,
     aftersales_models,
     shipping_models,

@@ -9,17 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from dingdan.customers import service as customers
-from dingdan.web.api.me import code_requests
-
 _numbers = itertools.count(1)
 CustomerFactory = Callable[..., Awaitable[dict[str, str]]]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_customer_state() -> None:
-    customers.forget_cached()
-    code_requests.reset()
 
 
 @pytest.fixture

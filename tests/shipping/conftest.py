@@ -65,13 +65,10 @@ def shipment_request():
 @pytest.fixture
 def carriers():
     """A registry with known secrets and a simulated carrier without incidents."""
-    from dingdan.web.api.tracking import tracking_limiter
     from dingdan.workflows.carriers import use_carriers
     from factories.shipping import known_carriers
 
     registry = known_carriers()
     use_carriers(registry)
-    tracking_limiter.reset()
     yield registry
     use_carriers(None)
-    tracking_limiter.reset()

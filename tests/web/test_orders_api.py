@@ -141,7 +141,9 @@ async def test_placing_an_order_costs_the_same_few_statements_whatever_its_size(
         assert response.status_code == 201
         counts.append(counter.count)
     assert counts[0] == counts[1]
-    assert counts[0] <= 8, counts
+    # 8 for the order and 1 for the staff member's audit entry; on PostgreSQL the token lookup
+    # (never cached, so a revoked token is refused at once) runs on the same engine.
+    assert counts[0] <= (9 if db.is_sqlite else 10), counts
 
 
 async def test_same_external_id_never_makes_two_orders(client, db, login):

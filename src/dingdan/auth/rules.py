@@ -31,6 +31,7 @@ class Permission(StrEnum):
     SHIPPING_MANAGE = "shipping.manage"
     SUPPORT_MANAGE = "support.manage"
     REPORTS_READ = "reports.read"
+    AUDIT_READ = "audit.read"  # the audit log of staff actions
 
 
 P = Permission
@@ -48,6 +49,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     P.SHIPPING_MANAGE: frozenset({Role.OWNER, Role.CLERK, Role.WAREHOUSE}),
     P.SUPPORT_MANAGE: frozenset({Role.OWNER, Role.SUPPORT}),
     P.REPORTS_READ: frozenset({Role.OWNER, Role.ANALYST}),
+    P.AUDIT_READ: frozenset({Role.OWNER}),
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,8 +15,6 @@ from dingdan.platform import clock
 
 TOKEN_LIFETIME = timedelta(days=30)
 MIN_PASSWORD_LENGTH = 8
-# Verified tokens are remembered this long per process; revocation shows within it.
-TOKEN_CACHE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -26,9 +23,6 @@ class StaffPrincipal:
     email: str
     role: str
     token_hash: str
-
-
-_verified: dict[str, tuple[float, StaffPrincipal]] = {}
 
 
 async def create_staff(
@@ -78,10 +72,9 @@ async def issue_token(session: AsyncSession, *, staff: Staff, kind: str = "api",
 
 
 async def verify_token(session: AsyncSession, *, token: str) -> StaffPrincipal:
+    """Looked up on every request, never cached: a revoked token is refused by every process
+    from the moment the revocation commits."""
     token_hash = rules.hash_token(token)
-    hit = _verified.get(token_hash)
-    if hit and time.monotonic() - hit[0] < TOKEN_CACHE_SECONDS:
-        return hit[1]
     row = (
         await session.execute(
             select(Staff.id, Staff.email, Staff.role, StaffToken.expires_at, StaffToken.revoked_at)
@@ -90,19 +83,11 @@ async def verify_token(session: AsyncSession, *, token: str) -> StaffPrincipal:
         )
     ).first()
     if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
-        _verified.pop(token_hash, None)
         raise InvalidToken("token missing, expired or revoked")
-    principal = StaffPrincipal(row.id, row.email, row.role, token_hash)
-    _verified[token_hash] = (time.monotonic(), principal)
-    return principal
+    return StaffPrincipal(row.id, row.email, row.role, token_hash)
 
 
 async def revoke_token(session: AsyncSession, *, token_hash: str) -> None:
     await session.execute(
         update(StaffToken).where(StaffToken.token_hash == token_hash).values(revoked_at=clock.now())
     )
-    _verified.pop(token_hash, None)
-
-
-def forget_cached() -> None:
-    _verified.clear()

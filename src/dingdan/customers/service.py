@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,9 +18,6 @@ from dingdan.customers.errors import (
 from dingdan.customers.models import Account, Session
 from dingdan.platform import clock, events
 
-# Verified tokens are remembered this long per process; revocation shows within it.
-TOKEN_CACHE_SECONDS = 10.0
-
 
 @dataclass(frozen=True)
 class CustomerPrincipal:
@@ -30,13 +25,6 @@ class CustomerPrincipal:
     label: str
     session_id: int
     token_hash: str
-
-
-_verified: dict[str, tuple[float, CustomerPrincipal, datetime]] = {}
-
-
-def forget_cached() -> None:
-    _verified.clear()
 
 
 def parse_contact(raw: str, *, field: str = "username") -> tuple[rules.ContactKind, str]:
@@ -107,10 +95,9 @@ async def issue_token(session: AsyncSession, *, account: Account, user_agent: st
 
 
 async def verify_token(session: AsyncSession, *, token: str) -> CustomerPrincipal:
+    """Looked up on every request, never cached: a signed-out session is refused by every
+    process from the moment the sign-out commits."""
     token_hash = rules.hash_token(token)
-    hit = _verified.get(token_hash)
-    if hit and time.monotonic() - hit[0] < TOKEN_CACHE_SECONDS and clock.now() < hit[2]:
-        return hit[1]
     row = (
         await session.execute(
             select(
@@ -121,11 +108,8 @@ async def verify_token(session: AsyncSession, *, token: str) -> CustomerPrincipa
         )
     ).first()
     if row is None or row[5] is not None or row[4] <= clock.now():
-        _verified.pop(token_hash, None)
         raise InvalidCustomerToken("token missing, expired or revoked")
-    principal = CustomerPrincipal(row[0], row[1] or row[2] or "", row[3], token_hash)
-    _verified[token_hash] = (time.monotonic(), principal, row[4])
-    return principal
+    return CustomerPrincipal(row[0], row[1] or row[2] or "", row[3], token_hash)
 
 
 async def list_sessions(session: AsyncSession, *, customer_id: int) -> list[Session]:
@@ -150,27 +134,18 @@ async def revoke_session(session: AsyncSession, *, customer_id: int, session_id:
             .returning(Session.token_hash)
         )
     ).scalars()
-    found = list(hashes)
-    for token_hash in found:
-        _verified.pop(token_hash, None)
-    return bool(found)
+    return bool(list(hashes))
 
 
 async def revoke_all_sessions(session: AsyncSession, *, customer_id: int) -> None:
-    hashes = (
-        await session.execute(
-            update(Session)
-            .where(Session.customer_id == customer_id, Session.revoked_at.is_(None))
-            .values(revoked_at=clock.now())
-            .returning(Session.token_hash)
-        )
-    ).scalars()
-    for token_hash in list(hashes):
-        _verified.pop(token_hash, None)
+    await session.execute(
+        update(Session)
+        .where(Session.customer_id == customer_id, Session.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
 
 
 async def revoke_token(session: AsyncSession, *, token_hash: str) -> None:
     await session.execute(
         update(Session).where(Session.token_hash == token_hash).values(revoked_at=clock.now())
     )
-    _verified.pop(token_hash, None)

@@ -1,7 +1,8 @@
 """Engines, sessions and the unit of work.
 
 Writes go through `Database.write(fn, ...)`: one transaction, retried on a deadlock or a
-serialization failure, with the events recorded during it written to the outbox before commit.
+serialization failure, with the events recorded during it written to the outbox before commit
+and, when a staff member's request made it, its audit entry (platform/audit.py).
 On SQLite writers take the lock at BEGIN (BEGIN IMMEDIATE) and are serialised in-process by an
 asyncio lock, so "database is locked" never reaches a client; readers use a separate engine
 with deferred transactions, which WAL lets run beside the writer.
@@ -73,10 +74,12 @@ class Database:
         raise AssertionError("unreachable")
 
     async def _write_once(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        from dingdan.platform import events
+        from dingdan.platform import audit, events
 
         async with self._writer_slot(), self._write_sessions() as session, session.begin():
+            audit.watch(session)
             result = await fn(session, *args, **kwargs)
+            await audit.write_entry(session, session.info.get(events.PENDING_KEY, []))
             wrote_events = await events.flush_pending(session)
         if wrote_events:
             for hook in self.after_commit_hooks:

@@ -31,7 +31,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     run_relay: bool = True
     broker_url: str = ""
-    redis_url: str = Field(default="", description="live console updates across processes")
+    redis_url: str = Field(
+        default="", description="live console updates and rate limits shared across processes"
+    )
+    redis_key_prefix: str = Field(default="dingdan:", description="prefix of this shop's keys in Redis")
     aftership_webhook_secret: str = Field(default="", description="signs AfterShip pushes")
     kuaidi100_salt: str = Field(default="", description="signs Kuaidi100 pushes")
     sim_webhook_secret: str = Field(default="", description="signs the simulated carrier's pushes")

@@ -15,6 +15,7 @@ from dingdan.channels import rules as channel_rules
 from dingdan.channels import service as channels
 from dingdan.customers import rules as customer_rules
 from dingdan.customers import service as customers
+from dingdan.platform import audit
 from dingdan.platform.db import Database
 from dingdan.platform.errors import Forbidden, Unauthorized
 
@@ -83,7 +84,7 @@ async def current_principal(
             customer = await customers.verify_token(session, token=token)
             return customer_principal(customer)
         staff = await auth.verify_token(session, token=token)
-    return Principal("staff", staff.staff_id, staff.role, staff.email, staff.token_hash)
+    return staff_principal(staff)
 
 
 async def _channel_principal(db: Database, key: str) -> Principal:
@@ -93,6 +94,13 @@ async def _channel_principal(db: Database, key: str) -> Principal:
         raise Unauthorized("the API key is unknown or revoked")
     label = f"{holder.channel_code}/{holder.display_prefix}"
     return Principal("channel", holder.key_id, "channel", label, channel_code=holder.channel_code)
+
+
+def staff_principal(staff: auth.StaffPrincipal) -> Principal:
+    """A signed-in staff member; from here on the request's writes are in the audit log."""
+    principal = Principal("staff", staff.staff_id, staff.role, staff.email, staff.token_hash)
+    audit.identify(principal.actor)
+    return principal
 
 
 def ensure_may_use_channel(principal: Principal, channel_code: str) -> None:
@@ -168,4 +176,5 @@ StaffManage = Annotated[Principal, Depends(require(P.STAFF_MANAGE))]
 ShippingManage = Annotated[Principal, Depends(require(P.SHIPPING_MANAGE))]
 SupportManage = Annotated[Principal, Depends(require(P.SUPPORT_MANAGE))]
 ReportsRead = Annotated[Principal, Depends(require(P.REPORTS_READ))]
+AuditRead = Annotated[Principal, Depends(require_staff(P.AUDIT_READ))]
 OrdersImport = Annotated[Principal, Depends(require_staff(P.ORDERS_PLACE))]

@@ -19,14 +19,13 @@ from dingdan.orders.schemas import Strict
 from dingdan.platform.errors import NotFound
 from dingdan.web.api.responses import json_response, problems
 from dingdan.web.deps import DB, Customer
-from dingdan.web.ratelimit import SlidingWindow, TooManyRequests, login_limiter
+from dingdan.web.ratelimit import rate_limits
 from dingdan.workflows.claim_orders import claim_guest_orders
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"])
 Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{6}$")]
-code_requests = SlidingWindow(5, 900)  # one-time codes asked for, per account and per client
 
 
 class RegisterIn(Strict):
@@ -101,7 +100,8 @@ async def register(request: Request, db: DB, data: RegisterIn) -> Response:
 async def sign_in(request: Request, db: DB, username: str, password: str) -> str:
     """A new session token, rate-limited per account and per client address."""
     account_key = f"customer:{username.strip().lower()}"
-    login_limiter.check(request, account_key)
+    limits = rate_limits(request)
+    await limits.check_login(request, account_key)
 
     async def login(session: AsyncSession) -> str:
         account = await customers.authenticate(session, contact=username, password=password)
@@ -112,7 +112,7 @@ async def sign_in(request: Request, db: DB, username: str, password: str) -> str
     try:
         return await db.write(login)
     except Exception:
-        login_limiter.failed(request, account_key)
+        await limits.login_failed(request, account_key)
         raise
 
 
@@ -168,15 +168,6 @@ async def revoke_session(session_id: Annotated[int, Path(ge=1)], db: DB, who: Cu
     return Response(status_code=204)
 
 
-def _limit_codes(request: Request, key: str) -> None:
-    client = request.client.host if request.client else "unknown"
-    wait = max(code_requests.retry_after(key), code_requests.retry_after(f"client:{client}"))
-    if wait:
-        raise TooManyRequests("too many codes asked for; try again later", field="username", retry_after=wait)
-    code_requests.hit(key)
-    code_requests.hit(f"client:{client}")
-
-
 @router.post(
     "/password-reset",
     status_code=202,
@@ -184,7 +175,7 @@ def _limit_codes(request: Request, key: str) -> None:
     summary="Send a one-time reset code to the e-mail or mobile number (if it has an account)",
 )
 async def request_reset(request: Request, db: DB, data: ResetIn) -> Response:
-    _limit_codes(request, f"reset:{data.username.lower()}")
+    await rate_limits(request).code_requested(request, f"reset:{data.username.lower()}")
     await db.write(lambda s: codes.request_password_reset(s, contact=data.username))
     return json_response({"detail": "if this account exists, a code is on its way"}, status=202)
 
@@ -213,7 +204,7 @@ async def confirm_reset(db: DB, data: ResetConfirmIn) -> Response:
     summary="Send a code proving the account's e-mail or mobile number",
 )
 async def request_verification(request: Request, db: DB, who: Customer, data: VerifyIn) -> Response:
-    _limit_codes(request, f"verify:{who.id}")
+    await rate_limits(request).code_requested(request, f"verify:{who.id}")
 
     async def send(session: AsyncSession) -> str:
         account = await customers.get_account(session, customer_id=who.id)

@@ -12,34 +12,10 @@ from dingdan.platform.db import Database
 from dingdan.platform.errors import InvalidInput
 from dingdan.web.api.responses import json_response, problems
 from dingdan.web.deps import DB
-from dingdan.web.ratelimit import SlidingWindow, TooManyRequests
+from dingdan.web.ratelimit import rate_limits
 from dingdan.workflows.track_lookup import lookup_by_order, lookup_by_tracking_number
 
 router = APIRouter(prefix="/api/v1", tags=["tracking"])
-
-
-class TrackingLimiter:
-    """60 lookups a minute per client address, and 10 per order or tracking number an hour
-    (so the 10,000 phone suffixes of one order cannot be tried), known or not."""
-
-    def __init__(self) -> None:
-        self.per_client = SlidingWindow(60, 60)
-        self.per_query = SlidingWindow(10, 3600)
-
-    def check(self, request: Request, query: str) -> None:
-        client = request.client.host if request.client else "unknown"
-        wait = max(self.per_client.retry_after(client), self.per_query.retry_after(query))
-        if wait:
-            raise TooManyRequests("too many lookups; try again later", retry_after=wait)
-        self.per_client.hit(client)
-        self.per_query.hit(query)
-
-    def reset(self) -> None:
-        self.per_client.reset()
-        self.per_query.reset()
-
-
-tracking_limiter = TrackingLimiter()
 
 
 class TrackedEvent(BaseModel):
@@ -84,11 +60,11 @@ async def track(
 ) -> dict[str, Any]:
     """Shared by the API and the /track page."""
     if tracking_number:
-        tracking_limiter.check(request, f"tn:{tracking_number.strip().upper()}")
+        await rate_limits(request).lookup(request, f"tn:{tracking_number.strip().upper()}")
         async with db.read() as session:
             return await lookup_by_tracking_number(session, tracking_number=tracking_number)
     if order_number and phone_last4:
-        tracking_limiter.check(request, f"order:{order_number.strip().upper()}")
+        await rate_limits(request).lookup(request, f"order:{order_number.strip().upper()}")
         async with db.read() as session:
             return await lookup_by_order(session, order_number=order_number, phone_last4=phone_last4)
     raise InvalidInput("give tracking_number, or order_number with phone_last4", field="tracking_number")

@@ -11,7 +11,7 @@ from fastapi import Request
 from dingdan.auth import rules as auth_rules
 from dingdan.auth import service as auth
 from dingdan.auth.errors import InvalidToken
-from dingdan.web.deps import Principal, get_db
+from dingdan.web.deps import Principal, get_db, staff_principal
 
 SESSION_COOKIE = "dd_session"
 SESSION_SECONDS = 12 * 3600
@@ -36,7 +36,7 @@ async def find_staff(request: Request) -> Principal | None:
             staff = await auth.verify_token(session, token=token)
     except InvalidToken:
         return None
-    principal = Principal("staff", staff.staff_id, staff.role, staff.email, staff.token_hash)
+    principal = staff_principal(staff)
     request.state.staff = principal
     return principal
 
