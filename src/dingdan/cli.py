@@ -204,11 +204,16 @@ def create_staff(
     """Create a staff account."""
     from dingdan.auth import service as auth
     from dingdan.auth.rules import Role
+    from dingdan.platform import audit
 
     async def run() -> None:
         db = _database()
+        origin = audit.Origin(ip="", user_agent="", method="CLI", path="create-staff", actor="cli")
         try:
-            await db.write(lambda s: auth.create_staff(s, email=email, password=password, role=Role(role)))
+            with audit.opened(origin):
+                await db.write(
+                    lambda s: auth.create_staff(s, email=email, password=password, role=Role(role))
+                )
         finally:
             await db.dispose()
 

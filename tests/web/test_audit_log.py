@@ -139,3 +139,65 @@ async def test_bad_filters_are_named(client, db, login, query, field):
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.json()["errors"][0]["field"] == field
+
+
+async def console_as(client: httpx.AsyncClient, email: str) -> None:
+    await client.get("/console/login")
+    signed_in = await client.post(
+        "/console/login",
+        data={"email": email, "password": "correct horse", "csrf_token": client.cookies["dd_csrf"]},
+    )
+    assert signed_in.status_code == 303
+
+
+async def test_the_console_page_lists_entries_for_the_owner_only(client, office, db, login):
+    sku = await make_sku(db, stock=3)
+    await login("owner")
+    await login("clerk")
+    await office.post(
+        f"/api/v1/inventory/{sku}/adjustments", json={"delta": 4, "reason": "進貨"}, headers=await login("owner")
+    )
+    await console_as(client, "clerk@shop.test")
+    assert (await client.get("/console/audit")).status_code == 403
+    await console_as(client, "owner@shop.test")
+    page = await client.get("/console/audit?lang=en")
+    assert page.status_code == 200
+    assert "Stock adjusted" in page.text and OFFICE[0] in page.text
+    assert f'href="/console/inventory/{sku}"' in page.text
+    assert "稽核紀錄" in (await client.get("/console/audit?lang=zh_Hant")).text
+    bad = await client.get("/console/audit?from=someday")
+    assert bad.status_code == 422 and 'data-testid="audit-problem"' in bad.text
+
+
+@pytest.mark.browser
+async def test_the_owner_reads_the_log_on_a_desktop(live_server, browser, client, db, login):
+    sku = await make_sku(db, stock=3)
+    await login("owner")
+    clerk = await login("clerk")
+    product = (await client.get(f"/api/v1/products?q={sku}", headers=clerk)).json()["items"][0]
+    await client.patch(f"/api/v1/products/{product['id']}", json={"name": "冬季外套"}, headers=clerk)
+    page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-TW")
+    await page.goto(f"{live_server}/console/login?next=/console/audit")
+    await page.fill("input[name=email]", "owner@shop.test")
+    await page.fill("input[name=password]", "correct horse")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{live_server}/console/audit")
+    assert await page.locator("h1").inner_text() == "稽核紀錄"
+    actors = await page.locator("[data-testid=audit-actor]").all_inner_texts()
+    assert actors == ["owner@shop.test", "clerk@shop.test"]  # newest first: the owner's sign-in
+    await page.locator("[data-testid=audit-row]").nth(1).locator("summary").click()
+    assert "冬季外套" in await page.locator("[data-testid=audit-diff]").first.inner_text()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 1280
+    await page.close()
+
+
+async def test_a_new_product_is_named_by_its_new_id(client, db, login):
+    owner = await login("owner")
+    body = {"name": "保溫瓶", "category": "test", "variants": [{"sku": "BOTTLE-1", "price": "390"}]}
+    created = await client.post("/api/v1/products", json=body, headers=owner)
+    assert created.status_code == 201, created.text
+    [entry] = await audit_log(client, owner, action="catalog_product.created")
+    assert entry["object_id"] == str(created.json()["id"])
+    rows = {row["table"]: row for row in entry["changes"]["rows"]}
+    assert rows["catalog_product"]["fields"]["name"] == "保溫瓶"
+    assert rows["catalog_variant"]["fields"]["sku"] == "BOTTLE-1"

@@ -28,6 +28,7 @@ PUBLIC = {
 }
 PUBLIC_PREFIXES = ("/webhooks/",)  # signed by the sender; checked by the signature tests
 SELF_SERVICE: set[tuple[str, str]] = set()  # every route now declares staff, customer or a permission
+OWNER_ONLY = {("GET", "/api/v1/audit-log")}  # the audit log of staff actions
 
 
 def _needs(route: Any) -> tuple[str, object]:
@@ -80,6 +81,13 @@ def test_every_route_is_public_or_declares_who_may_call_it():
         and not p.startswith(PUBLIC_PREFIXES)
     ]
     assert unprotected == []
+
+
+def test_owner_only_routes_need_a_permission_no_other_role_has():
+    declared = {(m, p): _needs(r) for m, p, r in ROUTES if (m, p) in OWNER_ONLY}
+    assert set(declared) == OWNER_ONLY
+    for kind, permission in declared.values():
+        assert kind == "permission" and PERMISSIONS[permission] == {Role.OWNER}  # type: ignore[index]
 
 
 def concrete(path: str) -> str:

@@ -69,8 +69,23 @@ class Origin:
 
 @dataclass
 class Changes:
+    """What a transaction wrote: the first MAX_ITEMS rows and statements, and how many more."""
+
     rows: list[dict[str, Any]] = field(default_factory=list)
     statements: list[dict[str, str]] = field(default_factory=list)
+    more: int = 0
+
+    def add_row(self, row: dict[str, Any]) -> None:
+        if len(self.rows) < MAX_ITEMS:
+            self.rows.append(row)
+        else:
+            self.more += 1
+
+    def add_statement(self, statement: dict[str, str]) -> None:
+        if len(self.statements) < MAX_ITEMS:
+            self.statements.append(statement)
+        else:
+            self.more += 1
 
 
 _origin: ContextVar[Origin | None] = ContextVar("dingdan_audit_origin", default=None)
@@ -121,12 +136,13 @@ async def write_entry(session: AsyncSession, pending_events: list[Any]) -> None:
         return
     if not (pending_events or changes.rows or changes.statements):
         return
-    action, object_type, object_id = origin.described or _derive(pending_events, changes)
+    action, object_type, object_id = origin.described or _derive(pending_events, changes, origin.path)
     origin.described = None
     details = {
         "events": [_event_view(e) for e in pending_events[:MAX_ITEMS]],
-        "rows": changes.rows[:MAX_ITEMS],
-        "statements": changes.statements[:MAX_ITEMS],
+        "rows": changes.rows,
+        "statements": changes.statements,
+        "more": changes.more + max(0, len(pending_events) - MAX_ITEMS),
     }
     await record(session, origin, origin.actor, action, object_type, object_id, details)
 
@@ -156,15 +172,27 @@ async def record(
     )
 
 
-def _derive(pending_events: list[Any], changes: Changes) -> tuple[str, str, str]:
+def _derive(pending_events: list[Any], changes: Changes, path: str) -> tuple[str, str, str]:
     if pending_events:
         first = pending_events[0]
         return first.topic, first.aggregate_type, str(first.aggregate_id)
     if changes.rows:
-        row = changes.rows[0]
+        row = _row_named_by(changes.rows, path)
         return f"{row['table']}.{row['op']}", row["table"], str(row["id"])
     statement = changes.statements[0]
     return f"{statement['table']}.{statement['op']}", statement["table"], ""
+
+
+def _row_named_by(rows: list[dict[str, Any]], path: str) -> dict[str, Any]:
+    """The row the request is about: the one whose table the path names (`/products` ->
+    `catalog_product`), else the first written. A product's new category is not the point."""
+    for segment in reversed(path.strip("/").split("/")):
+        noun = segment.replace("-", "_")
+        noun = noun[:-3] + "y" if noun.endswith("ies") else noun.removesuffix("s")
+        for row in rows:
+            if row["table"] == noun or row["table"].endswith("_" + noun):
+                return row
+    return rows[0]
 
 
 def _event_view(pending: Any) -> dict[str, Any]:
@@ -190,7 +218,7 @@ def _plain(name: str, value: Any) -> Any:
 def _row_change(obj: Any, op: str) -> dict[str, Any] | None:
     state = inspect(obj)
     table = getattr(obj, "__tablename__", type(obj).__name__)
-    identity = state.identity or ()
+    identity = state.identity or state.mapper.primary_key_from_instance(obj)  # new rows: not yet mapped
     fields: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         history = state.attrs[attr.key].history
@@ -212,9 +240,12 @@ def _collect_flushed(session: Session, _context: Any) -> None:
         return
     for objects, op in ((session.new, "created"), (session.dirty, "updated"), (session.deleted, "deleted")):
         for obj in objects:
+            if len(changes.rows) >= MAX_ITEMS:
+                changes.more += 1
+                continue
             row = _row_change(obj, op)
             if row is not None:
-                changes.rows.append(row)
+                changes.add_row(row)
 
 
 _VERBS = {"INSERT": "created", "UPDATE": "updated", "DELETE": "deleted"}
@@ -233,7 +264,7 @@ def _collect_statement(state: ORMExecuteState) -> Result[Any] | None:
         result = state.invoke_statement()
         if getattr(result, "rowcount", -1) == 0:
             return result
-    changes.statements.append({"table": written[0], "op": written[1]})
+    changes.add_statement({"table": written[0], "op": written[1]})
     return result
 
 

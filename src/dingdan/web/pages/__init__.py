@@ -27,6 +27,7 @@ async def on_forbidden(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     from dingdan.web.pages import (
         aftersales,
+        audit_log,
         console,
         intake,
         inventory,
@@ -61,6 +62,7 @@ def install(app: FastAPI) -> None:
         reports,
         ship_orders,
         shipping_desk,
+        audit_log,
     ):
         app.include_router(module.router)
 
