@@ -242,7 +242,8 @@ def serve(
         workers=workers,
         log_config=None,
         access_log=False,
-        proxy_headers=False,
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
 
 

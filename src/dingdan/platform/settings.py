@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         default="", description="live console updates and rate limits shared across processes"
     )
     redis_key_prefix: str = Field(default="dingdan:", description="prefix of this shop's keys in Redis")
+    forwarded_allow_ips: str = Field(
+        default="", description="proxies trusted for X-Forwarded-For (client addresses); empty: none"
+    )
     aftership_webhook_secret: str = Field(default="", description="signs AfterShip pushes")
     kuaidi100_salt: str = Field(default="", description="signs Kuaidi100 pushes")
     sim_webhook_secret: str = Field(default="", description="signs the simulated carrier's pushes")

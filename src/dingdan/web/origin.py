@@ -1,8 +1,8 @@
 """Where a request comes from: the client address and user agent, kept for the audit log.
 
-The client address is the one the ASGI server reports: the peer, or the address from the
-proxy headers when the server is told to trust them (uvicorn's `--proxy-headers` with
-`--forwarded-allow-ips`); it is never read from headers here, so a client cannot forge it.
+The client address is the one the ASGI server reports: the peer, or the address in
+X-Forwarded-For when the peer is a proxy listed in DINGDAN_FORWARDED_ALLOW_IPS (`dingdan serve`
+passes it to uvicorn). It is never read from headers here, so a client cannot forge it.
 """
 
 from __future__ import annotations

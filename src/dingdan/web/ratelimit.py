@@ -25,6 +25,7 @@ from dingdan.platform.settings import Settings
 from dingdan.web.origin import client_address
 
 log = logging.getLogger(__name__)
+REDIS_RETRY_SECONDS = 5.0
 
 
 class TooManyRequests(DomainError):
@@ -139,8 +140,11 @@ class RedisCounters:
         self.prefix = prefix
         self._script = self.redis.register_script(_SLIDING_WINDOWS)
         self._fallback = LocalCounters()
+        self._retry_redis_at = 0.0
 
     async def run(self, checks: Checks, *, enforce: bool, record: bool) -> int:
+        if time.monotonic() < self._retry_redis_at:  # Redis failed just now: no wait per request
+            return await self._fallback.run(checks, enforce=enforce, record=record)
         keys = [f"{self.prefix}ratelimit:{window.name}:{key}" for window, key in checks]
         args: list[str | int] = [int(enforce), int(record), uuid.uuid4().hex]
         for window, _ in checks:
@@ -149,6 +153,7 @@ class RedisCounters:
             return int(await self._script(keys=keys, args=args))
         except (RedisError, OSError):
             log.warning("rate limits: Redis is not answering; counting in this process", exc_info=True)
+            self._retry_redis_at = time.monotonic() + REDIS_RETRY_SECONDS
             return await self._fallback.run(checks, enforce=enforce, record=record)
 
     async def close(self) -> None:
