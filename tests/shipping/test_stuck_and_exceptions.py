@@ -21,6 +21,11 @@ def frozen() -> clock.FrozenClock:
     return fixed
 
 
+async def sign_in_again(client, email):
+    answer = await client.post("/api/v1/auth/token", data={"username": email, "password": "correct horse"})
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
 async def shipped(client, db, login):
     sku = await make_sku(db)
     number = await place_confirmed_order(client, await login("clerk"), (sku, 1))
@@ -52,6 +57,8 @@ async def test_thirty_silent_days_expire_the_parcel(client, db, login, carriers)
     _number, parcel, staff = await shipped(client, db, login)
     fixed.advance(days=31)
     assert await flag_stuck_parcels(db) == 1
+    assert (await client.get("/api/v1/auth/me", headers=staff)).status_code == 401  # 30-day token
+    staff = await sign_in_again(client, "warehouse@shop.test")
     detail = (await client.get(f"/api/v1/shipments/{parcel['id']}", headers=staff)).json()
     assert (detail["status"], detail["stuck_rule"]) == ("expired", "no_update_30_days")
     assert detail["events"][-1]["raw_code"] == "DINGDAN-EXPIRED"
