@@ -3,6 +3,7 @@ only the owner reads it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,7 +15,7 @@ from dingdan.main import create_app
 from dingdan.platform.audit import AuditEntry
 from dingdan.platform.db import Database
 from dingdan.platform.settings import get_settings
-from factories.shop import make_sku, stock_of
+from factories.shop import make_sku, order_body, stock_of
 
 OFFICE = ("203.0.113.7", 40100)
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)"
@@ -42,7 +43,7 @@ async def entry_count(db: Database) -> int:
         return int(await session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
 
 
-async def test_a_stock_adjustment_names_who_made_it_and_from_where(client, office, db, login):
+async def test_s_aud_1_a_stock_adjustment_names_who_made_it_and_from_where(client, office, db, login):
     sku = await make_sku(db, stock=5)
     warehouse, owner = await login("warehouse"), await login("owner")
     adjusted = await office.post(
@@ -69,7 +70,7 @@ async def test_a_product_change_shows_the_fields_before_and_after(client, office
     assert entry["changes"]["rows"][0]["fields"]["name"] == [f"商品 {sku}", "新名字"]
 
 
-async def test_an_action_that_is_refused_writes_no_entry(client, office, db, login):
+async def test_s_aud_1_an_action_that_is_refused_writes_no_entry(client, office, db, login):
     sku = await make_sku(db, stock=2)
     warehouse = await login("warehouse")
     before = await entry_count(db)
@@ -107,7 +108,7 @@ async def test_reading_and_customers_leave_no_entries(client, db, login, custome
 
 
 @pytest.mark.parametrize("role", ["clerk", "warehouse", "support", "analyst"])
-async def test_only_the_owner_reads_the_log(client, db, login, role):
+async def test_s_aud_1_only_the_owner_reads_the_log(client, db, login, role):
     assert (await client.get("/api/v1/audit-log", headers=await login(role))).status_code == 403
     assert (await client.get("/api/v1/audit-log")).status_code == 401
 
@@ -201,3 +202,32 @@ async def test_a_new_product_is_named_by_its_new_id(client, db, login):
     rows = {row["table"]: row for row in entry["changes"]["rows"]}
     assert rows["catalog_product"]["fields"]["name"] == "保溫瓶"
     assert rows["catalog_variant"]["fields"]["sku"] == "BOTTLE-1"
+
+
+async def test_s_aud_1_orders_placed_together_are_each_logged_with_their_own_caller(client, office, db, login):
+    """Orders arriving at once share one transaction (group commit); each staff member's order
+    still gets its own entry with that member's address, and an API key's order none."""
+    sku = await make_sku(db, stock=100)
+    clerk, support, owner = await login("clerk"), await login("support"), await login("owner")
+    key = (await client.post("/api/v1/channels/web/api-keys", json={}, headers=owner)).json()["key"]
+    callers = [(office, clerk), (client, support), (client, {"Authorization": f"Bearer {key}"})] * 4
+    answers = await asyncio.gather(
+        *[
+            http.post(
+                "/api/v1/orders",
+                json={**order_body((sku, 1)), "customer": {"name": "客", "phone": f"09120000{i:02d}", "email": ""}},
+                headers=headers,
+            )
+            for i, (http, headers) in enumerate(callers)
+        ]
+    )
+    assert [a.status_code for a in answers] == [201] * len(callers), [a.text for a in answers]
+    placed = await audit_log(client, owner, action="order.placed", limit=100)
+    by_number = {e["object_id"]: (e["actor"], e["ip"]) for e in placed}
+    expected = {}
+    for answer, (_http, headers) in zip(answers, callers, strict=True):
+        if headers is clerk:
+            expected[answer.json()["number"]] = ("staff:clerk@shop.test", OFFICE[0])
+        elif headers is support:
+            expected[answer.json()["number"]] = ("staff:support@shop.test", "127.0.0.1")
+    assert by_number == expected

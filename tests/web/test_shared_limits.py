@@ -71,7 +71,7 @@ async def wrong_password(client: httpx.AsyncClient) -> httpx.Response:
     return await client.post("/api/v1/auth/token", data={"username": "owner@shop.test", "password": "nope nope"})
 
 
-async def test_two_processes_share_one_login_limit(processes, redis_url, login):
+async def test_s_sec_7_two_processes_share_one_login_limit(processes, redis_url, login):
     await login("owner")
     a, b = await processes(redis_url=redis_url)
     statuses = [(await wrong_password(a if i % 2 else b)).status_code for i in range(10)]
@@ -83,7 +83,7 @@ async def test_two_processes_share_one_login_limit(processes, redis_url, login):
         assert 0 < int(refused.headers["retry-after"]) <= 900
 
 
-async def test_two_processes_share_one_lookup_limit(processes, redis_url):
+async def test_s_sec_6_two_processes_share_one_lookup_limit(processes, redis_url):
     a, b = await processes(redis_url=redis_url)
     lookups = [
         await (a if i % 2 else b).get("/api/v1/tracking", params={"tracking_number": "NOPE123"}) for i in range(10)
@@ -119,7 +119,7 @@ async def revoke_everything(db: Database) -> None:
     await db.write(revoke)
 
 
-async def test_a_revoked_token_is_refused_by_every_process_at_once(processes, db, login):
+async def test_s_sec_11_a_revoked_token_is_refused_by_every_process_at_once(processes, db, login):
     await login("owner")
     a, b = await processes()
     issued = await a.post("/api/v1/auth/token", data={"username": "owner@shop.test", "password": "correct horse"})
@@ -129,7 +129,7 @@ async def test_a_revoked_token_is_refused_by_every_process_at_once(processes, db
     assert [(await p.get("/api/v1/auth/me", headers=headers)).status_code for p in (a, b)] == [401, 401]
 
 
-async def test_a_signed_out_console_session_is_refused_at_once(processes, db, login):
+async def test_s_sec_11_a_signed_out_console_session_is_refused_at_once(processes, db, login):
     await login("owner")
     a, b = await processes()
     await a.get("/console/login")
@@ -144,7 +144,7 @@ async def test_a_signed_out_console_session_is_refused_at_once(processes, db, lo
     assert (await b.get("/console/")).status_code == 303  # back to the login page
 
 
-async def test_a_customer_signed_out_elsewhere_is_out_on_every_process(processes, db, customer_headers):
+async def test_s_sec_11_a_customer_signed_out_elsewhere_is_out_on_every_process(processes, db, customer_headers):
     a, b = await processes()
     assert [(await p.get("/api/v1/me", headers=customer_headers)).status_code for p in (a, b)] == [200, 200]
     await revoke_everything(db)

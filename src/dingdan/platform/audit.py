@@ -89,6 +89,8 @@ class Changes:
 
 
 _origin: ContextVar[Origin | None] = ContextVar("dingdan_audit_origin", default=None)
+# Requests whose work one transaction does together (platform/batching.GroupCommit).
+_batch: ContextVar[tuple[Origin, ...]] = ContextVar("dingdan_audit_batch", default=())
 
 
 @contextlib.contextmanager
@@ -102,6 +104,19 @@ def opened(origin: Origin) -> Iterator[Origin]:
 
 def current() -> Origin | None:
     return _origin.get()
+
+
+@contextlib.contextmanager
+def on_behalf_of(origins: list[Origin | None]) -> Iterator[None]:
+    """One transaction for the work of several requests: each staff member among them gets an
+    entry for the events recorded in their name (matched by the events' actor)."""
+    origin_token = _origin.set(None)
+    batch_token = _batch.set(tuple(o for o in origins if o is not None and o.actor))
+    try:
+        yield
+    finally:
+        _batch.reset(batch_token)
+        _origin.reset(origin_token)
 
 
 def identify(actor: str) -> None:
@@ -126,6 +141,10 @@ def watch(session: AsyncSession) -> None:
 
 async def write_entry(session: AsyncSession, pending_events: list[Any]) -> None:
     """Before commit: the entry for what this transaction changed, if a staff member did it."""
+    batch = _batch.get()
+    if batch:
+        await _write_batch_entries(session, batch, pending_events)
+        return
     if WATCH_KEY not in session.info:
         return
     origin = _origin.get()
@@ -147,6 +166,29 @@ async def write_entry(session: AsyncSession, pending_events: list[Any]) -> None:
     await record(session, origin, origin.actor, action, object_type, object_id, details)
 
 
+async def _write_batch_entries(
+    session: AsyncSession, batch: tuple[Origin, ...], pending_events: list[Any]
+) -> None:
+    """One entry per object changed in a staff member's name, with that member's origin. Two
+    requests of one member in one batch share their origins in arrival order."""
+    origins: dict[str, list[Origin]] = {}
+    for origin in batch:
+        origins.setdefault(str(origin.actor), []).append(origin)
+    by_object: dict[tuple[str, str, str], list[Any]] = {}
+    for pending in pending_events:
+        if pending.actor in origins:
+            key = (pending.actor, pending.aggregate_type, str(pending.aggregate_id))
+            by_object.setdefault(key, []).append(pending)
+    rows = []
+    for (actor, object_type, object_id), recorded in by_object.items():
+        mine = origins[actor]
+        origin = mine.pop(0) if len(mine) > 1 else mine[0]
+        details = {"events": [_event_view(e) for e in recorded[:MAX_ITEMS]], "together_with": len(batch) - 1}
+        rows.append(_entry_row(origin, actor, recorded[0].topic, object_type, object_id, details))
+    if rows:
+        await session.execute(insert(AuditEntry), rows)
+
+
 async def record(
     session: AsyncSession,
     origin: Origin,
@@ -157,19 +199,25 @@ async def record(
     changes: dict[str, Any],
 ) -> None:
     await session.execute(
-        insert(AuditEntry).values(
-            at=clock.now(),
-            actor=actor[:120],
-            action=action[:64],
-            object_type=object_type[:64],
-            object_id=object_id[:64],
-            ip=origin.ip[:64],
-            user_agent=origin.user_agent[:200],
-            method=origin.method[:8],
-            path=origin.path[:300],
-            changes={k: v for k, v in changes.items() if v},
-        )
+        insert(AuditEntry).values(_entry_row(origin, actor, action, object_type, object_id, changes))
     )
+
+
+def _entry_row(
+    origin: Origin, actor: str, action: str, object_type: str, object_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "at": clock.now(),
+        "actor": actor[:120],
+        "action": action[:64],
+        "object_type": object_type[:64],
+        "object_id": object_id[:64],
+        "ip": origin.ip[:64],
+        "user_agent": origin.user_agent[:200],
+        "method": origin.method[:8],
+        "path": origin.path[:300],
+        "changes": {k: v for k, v in changes.items() if v},
+    }
 
 
 def _derive(pending_events: list[Any], changes: Changes, path: str) -> tuple[str, str, str]:

@@ -8,6 +8,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from dingdan.platform import audit
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -26,12 +28,12 @@ class GroupCommit(Generic[T, R]):
         self._run = run
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
-        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._waiting: list[tuple[T, asyncio.Future[R], audit.Origin | None]] = []
         self._in_flight: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
+        self._waiting.append((item, future, audit.current()))
         self._start_batches()
         return await future
 
@@ -42,10 +44,12 @@ class GroupCommit(Generic[T, R]):
             task = asyncio.create_task(self._write(batch))
             self._in_flight.add(task)
 
-    async def _write(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+    async def _write(self, batch: list[tuple[T, asyncio.Future[R], audit.Origin | None]]) -> None:
         outcomes: Sequence[R | BaseException] = ()
         try:
-            outcomes = await self._run([item for item, _ in batch])
+            # The batch task inherited the first caller's context; each caller is named instead.
+            with audit.on_behalf_of([origin for _, _, origin in batch]):
+                outcomes = await self._run([item for item, _, _ in batch])
         except Exception as exc:  # the whole batch failed: every waiter learns why
             outcomes = [exc] * len(batch)
         finally:
@@ -54,10 +58,12 @@ class GroupCommit(Generic[T, R]):
             self._start_batches()
 
     @staticmethod
-    def _settle(batch: list[tuple[T, asyncio.Future[R]]], outcomes: Sequence[R | BaseException]) -> None:
+    def _settle(
+        batch: list[tuple[T, asyncio.Future[R], audit.Origin | None]], outcomes: Sequence[R | BaseException]
+    ) -> None:
         if len(outcomes) != len(batch):  # cancelled at shutdown
             outcomes = [asyncio.CancelledError()] * len(batch)
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
+        for (_, future, _), outcome in zip(batch, outcomes, strict=True):
             if future.done():  # the caller went away; its order stands and a retry finds it
                 continue
             if isinstance(outcome, asyncio.CancelledError):
