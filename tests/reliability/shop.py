@@ -42,8 +42,6 @@ from dingdan.shipping.adapters.base import TrackingEvent, TrackingSource
 from dingdan.shipping.adapters.sim import encode_push_body, signed_push_headers
 from dingdan.shipping.adapters.sim_journey import SIM_STATUS_CODES
 from dingdan.tables import metadata
-from dingdan.web.api.me import code_requests
-from dingdan.web.ratelimit import login_limiter
 from dingdan.workflows.carriers import use_carriers
 from factories.shipping import SIM_SECRET, known_carriers
 from factories.shop import make_sku, order_body
@@ -105,10 +103,6 @@ class Shop:
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://test")
         use_carriers(known_carriers())
         await self._wipe(metadata.sorted_tables)
-        for forget in (auth.forget_cached, customers.forget_cached, code_requests.reset):
-            forget()
-        login_limiter.per_account.reset()
-        login_limiter.per_client.reset()
         self.owner = await self._staff("owner")
         self.me = await self._customer()
 
