@@ -105,7 +105,9 @@ async def test_s_sec_9_each_bad_url_is_refused_when_checked_and_at_send_time(
     assert canary.connections == 0
 
 
-async def test_s_sec_9_a_name_that_rebinds_to_loopback_after_the_check_reaches_nothing(canary: Canary) -> None:
+async def test_s_sec_9_a_name_that_rebinds_to_loopback_after_the_check_reaches_nothing(
+    canary: Canary,
+) -> None:
     answers = iter([[PUBLIC], ["127.0.0.1"]])
 
     async def rebinding(host: str, port: int) -> Sequence[str]:
@@ -150,7 +152,9 @@ def test_s_sec_9_https_keeps_the_host_name_for_tls() -> None:
     assert request.extensions["sni_hostname"] == "sms.example.com"
 
 
-async def test_s_sec_9_a_redirect_to_loopback_is_not_followed(scripted_server: Scripted, canary: Canary) -> None:
+async def test_s_sec_9_a_redirect_to_loopback_is_not_followed(
+    scripted_server: Scripted, canary: Canary
+) -> None:
     """Even a sandbox that may reach loopback never follows a redirect, also with a client
     that was built to follow them."""
     scripted_server.answer = (302, {"Location": f"http://127.0.0.1:{canary.port}/latest/meta-data/"})
@@ -193,7 +197,12 @@ async def test_s_sec_9_start_refuses_a_name_resolving_to_loopback_and_waits_for_
 
 @pytest.mark.parametrize(
     "image_url",
-    ["https://127.0.0.1/cup.png", "https://169.254.169.254/x.png", "https://0x7f000001/a.png", "//evil.example/a.png"],
+    [
+        "https://127.0.0.1/cup.png",
+        "https://169.254.169.254/x.png",
+        "https://0x7f000001/a.png",
+        "//evil.example/a.png",
+    ],
 )
 async def test_s_sec_9_a_product_image_url_naming_a_private_address_is_refused_on_save(
     client, login, image_url: str
