@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from dingdan.customers import service as customers
 from dingdan.orders.customer_queries import MyOrderFilters
-from dingdan.orders.customer_view import ChangeAddressIn, MyOrderIn, MyOrderOut, MyOrderPage
+from dingdan.orders.customer_view import CLOSED, ChangeAddressIn, MyOrderIn, MyOrderOut, MyOrderPage
 from dingdan.orders.states import Tab
 from dingdan.payments.adapters.base import ProviderRegistry
 from dingdan.platform.db import Database
@@ -35,6 +35,7 @@ Money = Annotated[Decimal, Query(ge=0, le=Decimal("99999999.99"), decimal_places
 
 
 class PaymentStartOut(BaseModel):
+    model_config = CLOSED
     payment_id: int
     redirect_url: str
     status: str
