@@ -17,7 +17,10 @@ import schemathesis
 from bench import setup
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import ignored_auth, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    ignored_auth,
+    response_schema_conformance,
+)
 
 EXAMPLES = int(os.environ.get("DINGDAN_FUZZ_EXAMPLES", "15"))
 _server = None
@@ -32,14 +35,16 @@ def _start() -> tuple[str, str]:
     return base, token
 
 
+ADDRESS = {"recipient": "林小美", "phone": "0922-333-444", "country": "TW", "city": "臺北市",
+           "district": "大安區", "postal_code": "106", "line1": "忠孝東路四段 1 號"}  # fmt: skip
+
+
 def _customer_with_a_parcel() -> tuple[str, str]:
     """A customer account and one of its orders, shipped: (token, order number)."""
     with httpx.Client(base_url=BASE, timeout=30) as http:
         account = {"username": "fuzz@example.com", "password": "sesame-street"}
         token = http.post("/api/v1/me/register", json=account).json()["access_token"]
-        address = {"recipient": "林小美", "phone": "0922-333-444", "country": "TW", "city": "臺北市",
-                   "district": "大安區", "postal_code": "106", "line1": "忠孝東路四段 1 號"}  # fmt: skip
-        body = {"shipping_address": address, "lines": [{"sku": "B-00001", "quantity": 1}], "payment_method": "cod"}
+        body = {"shipping_address": ADDRESS, "lines": [{"sku": "B-00001", "quantity": 1}], "payment_method": "cod"}
         placed = http.post("/api/v1/me/orders", json=body, headers={"Authorization": f"Bearer {token}"})
         number = placed.json()["number"]
         shipped = http.post(
@@ -89,3 +94,30 @@ def test_s_sec_4_a_customer_gets_only_declared_fields(case):
         case.path_parameters["number"] = ORDER_NUMBER  # their own order, so answers carry data
     response = case.call(base_url=BASE, headers={"Authorization": f"Bearer {CUSTOMER}"})
     case.validate_response(response, checks=[not_a_server_error, response_schema_conformance, ignored_auth])
+
+
+LINK_BODIES = {"/shipping-address": {"shipping_address": ADDRESS}, "/messages": {"body": "請問何時出貨?"}}
+
+
+@pytest.mark.fuzz
+def test_s_fuzz_1_every_link_from_a_placed_order_leads_to_that_order():
+    """The OpenAPI links of "place an order" (read, change address, pay, cancel, after-sales,
+    messages), followed from a real answer: none may lose the order (404) or break its schema."""
+    placing = schema["/api/v1/me/orders"]["POST"]
+    links = placing.definition.raw["responses"]["201"]["links"]
+    headers = {"Authorization": f"Bearer {CUSTOMER}"}
+    body = {"shipping_address": ADDRESS, "lines": [{"sku": "B-00002", "quantity": 1}], "payment_method": "online"}
+    followed = []
+    for name, link in links.items():
+        placed = placing.Case(body=body).call(base_url=BASE, headers=headers)
+        number = placed.json()["number"]
+        pointer = link["operationRef"].removeprefix("#/paths/")
+        path, method = (part.replace("~1", "/").replace("~0", "~") for part in pointer.rsplit("/", 1))
+        target = schema[path][method.upper()]
+        extra = {"body": LINK_BODIES[path.removeprefix("/api/v1/me/orders/{number}")]} if target.body else {}
+        case = target.Case(path_parameters={"number": number}, **extra)
+        response = case.call(base_url=BASE, headers=headers)
+        assert response.status_code < 400, (name, response.status_code, response.text)
+        case.validate_response(response, checks=[response_schema_conformance])
+        followed.append(name)
+    assert len(followed) == len(links) >= 5
