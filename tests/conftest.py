@@ -28,6 +28,7 @@ from dingdan.platform import clock
 from dingdan.platform.db import Database
 from dingdan.platform.settings import get_settings
 from dingdan.tables import metadata
+from dingdan.web.api.me import code_requests
 from dingdan.web.ratelimit import login_limiter
 
 # Shared CI machines are slow at times: examples are judged on what they find, not on speed.
@@ -82,6 +83,7 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     auth.forget_cached()
     login_limiter.per_account.reset()
     login_limiter.per_client.reset()
+    code_requests.reset()
     await database.write(_seed)
     yield database
     clock.reset_clock()

@@ -51,7 +51,7 @@ def demo(
     if_empty: Annotated[bool, typer.Option(help="quietly do nothing when data exists")] = False,
 ) -> None:
     """Load the demo shop (staff, products, stock, orders) into an empty database."""
-    from dingdan.workflows.load_demo import DEMO_PASSWORD, DEMO_STAFF, is_empty, load_demo
+    from dingdan.workflows.load_demo import DEMO_CUSTOMER, DEMO_PASSWORD, DEMO_STAFF, is_empty, load_demo
 
     async def run() -> None:
         db = _database()
@@ -70,6 +70,8 @@ def demo(
 
     asyncio.run(run())
     typer.echo(f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(e for e, _ in DEMO_STAFF))
+    if orders is None:
+        typer.echo(f"demo customer (my orders, same password): {DEMO_CUSTOMER}")
 
 
 @app.command()

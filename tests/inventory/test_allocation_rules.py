@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dingdan.inventory.rules import Level, allocate, crossed_low_stock, total_demand
+from dingdan.inventory.rules import Allocation, Level, allocate, allocate_in_turn, crossed_low_stock, total_demand
 
 
 def level(sku: str, wid: int, on_hand: int, reserved: int = 0, priority: int = 10) -> Level:
@@ -58,3 +58,18 @@ def test_allocation_never_takes_more_than_is_available_and_accounts_for_every_un
         assert 0 < a.quantity <= by_wh[a.warehouse_id].available
     assert sum(a.quantity for a in plan.allocations) + plan.shortages.get("A", 0) == wanted
     assert plan.complete == (sum(max(lv.available, 0) for lv in levels) >= wanted) or plan.complete
+
+
+def test_orders_placed_together_are_served_in_turn_as_if_alone():
+    levels = [Level("TEA", 1, 10, on_hand=5, reserved=0)]
+    first, second, third = allocate_in_turn([({"TEA": 3}, False), ({"TEA": 3}, False), ({"TEA": 2}, False)], levels)
+    assert first.allocations == [Allocation("TEA", 1, 3)]
+    assert second.shortages == {"TEA": 1}  # refused: it takes nothing ...
+    assert third.allocations == [Allocation("TEA", 1, 2)]  # ... so the third still gets the last two
+
+
+def test_a_backorder_order_in_a_group_takes_what_is_left_and_waits_for_the_rest():
+    levels = [Level("TEA", 1, 10, on_hand=4, reserved=1)]
+    first, second = allocate_in_turn([({"TEA": 2}, False), ({"TEA": 3}, True)], levels)
+    assert first.allocations == [Allocation("TEA", 1, 2)]
+    assert second.allocations == [Allocation("TEA", 1, 1)] and second.shortages == {"TEA": 2}

@@ -47,9 +47,9 @@ async def test_running_a_handler_again_changes_nothing(client, db, history):
     before = await snapshot(db)
     for number in history.numbers[:5]:
         event = Event("order.placed", "order", number, {}, id=10**9)
-        await db.write(rollups.on_order_event, event)
-        await db.write(rollups.on_order_event, event)
-    await db.write(rollups.on_order_event, Event("inventory.adjusted", "sku", "TEA-GRN", {}))
+        await db.write(rollups.on_order_events, [event])
+        await db.write(rollups.on_order_events, [event])
+    await db.write(rollups.on_order_events, [Event("inventory.adjusted", "sku", "TEA-GRN", {})])
     assert await snapshot(db) == before
 
 

@@ -8,8 +8,8 @@ shortage.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,24 @@ def allocate(demand: Mapping[str, int], levels: Iterable[Level]) -> AllocationPl
         if remaining:
             plan.shortages[sku] = remaining
     return plan
+
+
+def allocate_in_turn(
+    demands: Sequence[tuple[Mapping[str, int], bool]], levels: Iterable[Level]
+) -> list[AllocationPlan]:
+    """Allocate several orders' demands one after the other against the same locked levels,
+    as if each had been placed alone in that order. A demand with a shortage that may not wait
+    (second item False: no backorder) takes nothing; later demands still get their turn."""
+    current = {(lv.sku, lv.warehouse_id): lv for lv in levels}
+    plans = []
+    for demand, allow_shortage in demands:
+        plan = allocate(demand, current.values())
+        if allow_shortage or not plan.shortages:
+            for a in plan.allocations:
+                level = current[(a.sku, a.warehouse_id)]
+                current[(a.sku, a.warehouse_id)] = replace(level, reserved=level.reserved + a.quantity)
+        plans.append(plan)
+    return plans
 
 
 def total_demand(lines: Iterable[tuple[str, int]]) -> dict[str, int]:

@@ -120,7 +120,7 @@ _LOCK_LEVELS = (
     .order_by(StockLevel.sku, StockLevel.warehouse_id)
     .with_for_update(of=StockLevel)
 )
-_INSERT_MOVEMENT = insert(Movement)
+_INSERT_MOVEMENT = insert(cast(Table, Movement.__table__))
 
 
 async def _lock_levels(
@@ -133,6 +133,16 @@ async def _lock_levels(
         levels.append(rules.Level(sku, wid, priority, on_hand, reserved))
         thresholds[sku] = threshold
     return levels, thresholds
+
+
+@dataclass(frozen=True)
+class StockRequest:
+    """One order's demand (quantity per SKU) in a group of reservations."""
+
+    order_ref: str
+    demand: Mapping[str, int]
+    actor: str
+    allow_shortage: bool
 
 
 async def reserve(
@@ -148,16 +158,37 @@ async def reserve(
     With `allow_shortage=False` a shortage raises OutOfStock and nothing is reserved; with
     True whatever can be reserved is, and the rest is reported as the shortage (backorder).
     """
-    levels, thresholds = await _lock_levels(session, demand)
-    plan = rules.allocate(demand, levels)
-    if plan.shortages and not allow_shortage:
-        sku = sorted(plan.shortages)[0]
-        raise OutOfStock(f"not enough stock for {sku}", field="lines", shortages=plan.shortages)
-    if plan.allocations:
-        await apply_deltas(session, [(a.sku, a.warehouse_id, 0, a.quantity) for a in plan.allocations])
-        await _write_movements(session, plan.allocations, "reserve", order_ref, actor, sign=+1)
-        _record_low_stock(session, levels, plan.allocations, thresholds)
-    return ReservationResult(plan.allocations, plan.shortages)
+    [result] = await reserve_many(session, [StockRequest(order_ref, demand, actor, allow_shortage)])
+    if isinstance(result, OutOfStock):
+        raise result
+    return result
+
+
+async def reserve_many(
+    session: AsyncSession, requests: Sequence[StockRequest]
+) -> list[ReservationResult | OutOfStock]:
+    """Reserve for several orders at once, in their order, with the same three statements as
+    for one: lock every row involved, one guarded UPDATE of the summed deltas, one ledger
+    INSERT. An order whose shortage may not wait gets OutOfStock and holds nothing."""
+    levels, thresholds = await _lock_levels(session, {sku for r in requests for sku in r.demand})
+    plans = rules.allocate_in_turn([(r.demand, r.allow_shortage) for r in requests], levels)
+    results: list[ReservationResult | OutOfStock] = []
+    taken: list[tuple[StockRequest, rules.Allocation]] = []
+    for request, plan in zip(requests, plans, strict=True):
+        if plan.shortages and not request.allow_shortage:
+            sku = sorted(plan.shortages)[0]
+            results.append(OutOfStock(f"not enough stock for {sku}", field="lines", shortages=plan.shortages))
+            continue
+        taken += [(request, a) for a in plan.allocations]
+        results.append(ReservationResult(plan.allocations, plan.shortages))
+    if taken:
+        summed = rules.net_by_warehouse((a.sku, a.warehouse_id, a.quantity) for _, a in taken)
+        await apply_deltas(session, [(sku, wid, 0, qty) for (sku, wid), qty in sorted(summed.items())])
+        await _insert_movements(
+            session, [_movement(a, "reserve", r.order_ref, r.actor, sign=+1) for r, a in taken]
+        )
+        _record_low_stock(session, levels, [a for _, a in taken], thresholds)
+    return results
 
 
 async def apply_deltas(session: AsyncSession, deltas: Sequence[tuple[str, int, int, int]]) -> None:
@@ -184,24 +215,38 @@ async def _write_movements(
     on_hand_sign: int = 0,
     reason: str = "",
 ) -> None:
+    rows = [
+        _movement(a, kind, order_ref, actor, sign=sign, on_hand_sign=on_hand_sign, reason=reason)
+        for a in allocations
+    ]
+    await _insert_movements(session, rows)
+
+
+def _movement(
+    allocation: rules.Allocation,
+    kind: str,
+    order_ref: str | None,
+    actor: str,
+    *,
+    sign: int,
+    on_hand_sign: int = 0,
+    reason: str = "",
+) -> dict[str, Any]:
+    return {
+        "sku": allocation.sku,
+        "warehouse_id": allocation.warehouse_id,
+        "kind": kind,
+        "delta_on_hand": allocation.quantity * on_hand_sign,
+        "delta_reserved": allocation.quantity * sign,
+        "reason": reason,
+        "order_ref": order_ref,
+        "actor": actor,
+    }
+
+
+async def _insert_movements(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     at = clock.now()
-    await session.execute(
-        _INSERT_MOVEMENT,
-        [
-            {
-                "sku": a.sku,
-                "warehouse_id": a.warehouse_id,
-                "kind": kind,
-                "delta_on_hand": a.quantity * on_hand_sign,
-                "delta_reserved": a.quantity * sign,
-                "reason": reason,
-                "order_ref": order_ref,
-                "actor": actor,
-                "created_at": at,
-            }
-            for a in allocations
-        ],
-    )
+    await session.execute(_INSERT_MOVEMENT, [{**row, "created_at": at} for row in rows])
 
 
 def _record_low_stock(

@@ -1,4 +1,5 @@
-"""Pure notification rules: the dedupe key of a delivery and the retry back-off schedule.
+"""Pure notification rules: the dedupe key of a delivery, the retry back-off schedule and how
+a one-time code is masked in the delivery log.
 
 A notification is delivered at least once, so every delivery is keyed by
 `dedupe_key(event_id, channel, recipient)`: the delivery log stores the key under a unique
@@ -127,3 +128,16 @@ def to_e164(phone: str, *, country_calling_code: str = "886") -> str | None:
 def locale_code(setting: str) -> str:
     """`zh_Hant` (a settings or Babel spelling) as the template locale `zh-Hant`; else `en`."""
     return "zh-Hant" if setting.replace("_", "-").lower().startswith("zh") else "en"
+
+
+CODE_MASK = "••••"
+
+
+def masked_code(code: str) -> str:
+    """A one-time code as staff may read it in the delivery log: its last two digits only."""
+    return CODE_MASK + code[-2:]
+
+
+def reveal_code(text: str, code: str) -> str:
+    """The customer's copy of a logged text: the masked code replaced by the code itself."""
+    return text.replace(masked_code(code), code)

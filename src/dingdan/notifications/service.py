@@ -1,5 +1,9 @@
 """The delivery log: enqueue messages once per dedupe key, claim due ones, record outcomes.
 
+A password-reset or verification code is never written to the log: the logged message shows it
+masked, and a claim puts the code back from the event that asked for it, so only the copy
+handed to the provider carries it.
+
 A sender claims rows in one short transaction (status `sending`, a fresh claim token and a
 lease), delivers outside any transaction, then records the outcome only if it still holds the
 claim. A sender killed between claim and outcome leaves the row `sending`; once the lease runs
@@ -20,13 +24,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.notifications import rules
+from dingdan.notifications.message_templates import MessageKind
 from dingdan.notifications.models import Delivery, DeliveryStatus
 from dingdan.notifications.templates import RenderedMessage
 from dingdan.platform import clock
+from dingdan.platform.events import EventRow
 from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
 
 DELIVERIES = cast(Table, Delivery.__table__)
 S = DeliveryStatus
+CODE_TEMPLATES = frozenset({MessageKind.RESET_CODE.value, MessageKind.VERIFICATION_CODE.value})
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,7 @@ async def claim_due(session: AsyncSession, *, lease: timedelta, limit: int = 50)
         .with_for_update(skip_locked=True)
     )
     found = list((await session.execute(stmt)).scalars())
+    codes = await _codes_of(session, [row.event_id for row in found if row.template in CODE_TEMPLATES])
     claimed = []
     for row in found:
         token = secrets.token_hex(16)
@@ -131,11 +139,23 @@ async def claim_due(session: AsyncSession, *, lease: timedelta, limit: int = 50)
                 attempts=row.attempts + 1,
             )
         )
-        claimed.append(_claimed(row, token))
+        claimed.append(_claimed(row, token, codes.get(row.event_id or 0)))
     return claimed
 
 
-def _claimed(row: Delivery, token: str) -> ClaimedDelivery:
+async def _codes_of(session: AsyncSession, event_ids: list[int | None]) -> dict[int, str]:
+    """The one-time code carried by each of these events."""
+    wanted = [event_id for event_id in event_ids if event_id is not None]
+    if not wanted:
+        return {}
+    rows = await session.execute(select(EventRow.id, EventRow.payload).where(EventRow.id.in_(wanted)))
+    return {event_id: str(payload["code"]) for event_id, payload in rows if payload.get("code")}
+
+
+def _claimed(row: Delivery, token: str, code: str | None) -> ClaimedDelivery:
+    def text(logged: str) -> str:
+        return rules.reveal_code(logged, code) if code else logged
+
     return ClaimedDelivery(
         id=row.id,
         claim_token=token,
@@ -143,9 +163,9 @@ def _claimed(row: Delivery, token: str) -> ClaimedDelivery:
         channel=row.channel,
         recipient=row.recipient,
         subject=row.subject,
-        short_text=row.short_text,
-        body_text=row.body_text,
-        body_html=row.body_html,
+        short_text=text(row.short_text),
+        body_text=text(row.body_text),
+        body_html=text(row.body_html),
         attempts=row.attempts + 1,
     )
 

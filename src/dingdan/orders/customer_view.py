@@ -20,6 +20,8 @@ from dingdan.orders.schemas import (
     Required64,
     Strict,
     Text1000,
+    contact_view,
+    shipping_address_view,
 )
 from dingdan.orders.states import OPEN_STATUSES, TAB_OF, FulfillmentStatus, OrderStatus, PaymentStatus, Tab
 from dingdan.platform.money import money_text
@@ -257,21 +259,8 @@ def my_order_detail(
         "fulfillment_status": order["fulfillment_status"],
         "payment_method": order["payment_method"],
         "currency": cur,
-        "contact": {
-            "name": order["customer_name"],
-            "phone": order["customer_phone"],
-            "email": order["customer_email"],
-        },
-        "shipping_address": {
-            "recipient": order["ship_recipient"],
-            "phone": order["ship_phone"],
-            "country": order["ship_country"],
-            "city": order["ship_city"],
-            "district": order["ship_district"],
-            "postal_code": order["ship_postal_code"],
-            "line1": order["ship_line1"],
-            "line2": order["ship_line2"],
-        },
+        "contact": contact_view(order),
+        "shipping_address": shipping_address_view(order),
         "lines": [line_view(ln, cur) for ln in sorted(lines, key=lambda x: x["line_no"])],
         "subtotal": money_text(order["subtotal"], cur),
         "shipping_fee": money_text(order["shipping_fee"], cur),

@@ -166,6 +166,29 @@ class TimelineEntry(BaseModel):
     data: dict[str, Any]
 
 
+def contact_view(order: Mapping[Any, Any]) -> dict[str, str]:
+    """Who ordered, as the order keeps it."""
+    return {
+        "name": order["customer_name"],
+        "phone": order["customer_phone"],
+        "email": order["customer_email"],
+    }
+
+
+def shipping_address_view(order: Mapping[Any, Any]) -> dict[str, str]:
+    """Where the order goes, as the order keeps it."""
+    return {
+        "recipient": order["ship_recipient"],
+        "phone": order["ship_phone"],
+        "country": order["ship_country"],
+        "city": order["ship_city"],
+        "district": order["ship_district"],
+        "postal_code": order["ship_postal_code"],
+        "line1": order["ship_line1"],
+        "line2": order["ship_line2"],
+    }
+
+
 def order_view(order: Mapping[Any, Any], lines: Sequence[Mapping[Any, Any]]) -> dict[str, Any]:
     """The JSON of an order, the same whether built at placement or read back later."""
     cur = order["currency"]
@@ -179,21 +202,8 @@ def order_view(order: Mapping[Any, Any], lines: Sequence[Mapping[Any, Any]]) -> 
         "fulfillment_status": order["fulfillment_status"],
         "payment_method": order["payment_method"],
         "currency": cur,
-        "customer": {
-            "name": order["customer_name"],
-            "phone": order["customer_phone"],
-            "email": order["customer_email"],
-        },
-        "shipping_address": {
-            "recipient": order["ship_recipient"],
-            "phone": order["ship_phone"],
-            "country": order["ship_country"],
-            "city": order["ship_city"],
-            "district": order["ship_district"],
-            "postal_code": order["ship_postal_code"],
-            "line1": order["ship_line1"],
-            "line2": order["ship_line2"],
-        },
+        "customer": contact_view(order),
+        "shipping_address": shipping_address_view(order),
         "lines": [
             {
                 "line_no": ln["line_no"],

@@ -3,7 +3,7 @@ fixed handful of SQL statements whatever its line count."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -21,34 +21,31 @@ from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
 ORDERS = cast(Table, Order.__table__)
 LINES = cast(Table, OrderLine.__table__)
 # Built once: statements on the placement path are only executed, never rebuilt per request.
-_INSERT_ORDER = {
-    "postgresql": pg_insert(ORDERS).on_conflict_do_nothing().returning(ORDERS.c.id),
-    "sqlite": sqlite_insert(ORDERS).on_conflict_do_nothing().returning(ORDERS.c.id),
+_INSERT_ORDERS = {
+    "postgresql": pg_insert(ORDERS).on_conflict_do_nothing().returning(ORDERS.c.id, ORDERS.c.number),
+    "sqlite": sqlite_insert(ORDERS).on_conflict_do_nothing().returning(ORDERS.c.id, ORDERS.c.number),
 }
 _INSERT_LINE = insert(LINES)
-_DUPLICATE_SUSPECT = (
-    select(ORDERS.c.number)
-    .where(
-        ORDERS.c.customer_phone == bindparam("phone"),
-        ORDERS.c.created_at >= bindparam("since"),
-        ORDERS.c.line_fingerprint == bindparam("fingerprint"),
-        ORDERS.c.status != OrderStatus.CANCELLED.value,
-    )
-    .limit(1)
+_DUPLICATE_SUSPECTS = select(ORDERS.c.customer_phone, ORDERS.c.line_fingerprint, ORDERS.c.number).where(
+    ORDERS.c.customer_phone.in_(bindparam("phones", expanding=True)),
+    ORDERS.c.created_at >= bindparam("since"),
+    ORDERS.c.status != OrderStatus.CANCELLED.value,
 )
 
 
-async def insert_order(
-    session: AsyncSession, *, order: dict[str, Any], lines: Sequence[dict[str, Any]]
-) -> int | None:
-    """Insert an order and its lines; None when its number, external id or idempotency key
-    already exists (the caller rolls back and answers with the existing order)."""
-    statement = _INSERT_ORDER[session.get_bind().dialect.name]
-    order_id = await session.scalar(statement, order)
-    if order_id is None:
-        return None
-    await session.execute(_INSERT_LINE, [{**ln, "order_id": order_id} for ln in lines])
-    return order_id
+async def insert_orders(
+    session: AsyncSession, *, orders: Sequence[dict[str, Any]], lines: Mapping[str, Sequence[dict[str, Any]]]
+) -> bool:
+    """Insert orders and their lines (by order number) in two statements. False, and nothing
+    of the lines written, when any order's number, external id or idempotency key already
+    exists: the caller rolls back and deals with the orders one by one."""
+    statement = _INSERT_ORDERS[session.get_bind().dialect.name]
+    ids = {number: order_id for order_id, number in await session.execute(statement, list(orders))}
+    if len(ids) != len(orders):
+        return False
+    rows = [{**ln, "order_id": ids[number]} for number, order_lines in lines.items() for ln in order_lines]
+    await session.execute(_INSERT_LINE, rows)
+    return True
 
 
 async def find_by_intake_keys(
@@ -72,13 +69,18 @@ async def find_by_intake_keys(
     return row.mappings().first()
 
 
-async def find_duplicate_suspect(
-    session: AsyncSession, *, phone: str, fingerprint: str, since: datetime
-) -> str | None:
-    """The number of a recent open order from the same phone with the same items, if any."""
-    return await session.scalar(
-        _DUPLICATE_SUSPECT, {"phone": phone, "since": since, "fingerprint": fingerprint}
+async def find_duplicate_suspects(
+    session: AsyncSession, *, keys: Iterable[tuple[str, str]], since: datetime
+) -> dict[tuple[str, str], str]:
+    """For (phone, line fingerprint) pairs: the number of a recent open order from that phone
+    with the same items, when there is one."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        _DUPLICATE_SUSPECTS, {"phones": sorted({p for p, _ in wanted}), "since": since}
     )
+    return {(phone, fp): number for phone, fp, number in rows if (phone, fp) in wanted}
 
 
 async def get_order_row(session: AsyncSession, *, number: str, for_update: bool = False) -> RowMapping:

@@ -124,18 +124,29 @@ def _to_event(row: EventRow) -> Event:
 
 
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[Event]], Awaitable[None]]
 
 
 class Subscribers:
-    """topic -> handlers. A handler runs in its own transaction, once per event."""
+    """topic -> handlers. A handler runs once per event, in the relay's transaction.
+
+    `on` takes a handler of one event; `on_batch` one that takes the fresh events of a relay
+    batch together (in id order), so that it can read and write once for all of them."""
 
     def __init__(self) -> None:
-        self._handlers: dict[str, list[tuple[str, Handler]]] = {}
+        self._handlers: dict[str, list[tuple[str, BatchHandler]]] = {}
 
     def on(self, topic: str, name: str, handler: Handler) -> None:
+        async def one_by_one(session: AsyncSession, batch: list[Event]) -> None:
+            for event in batch:
+                await handler(session, event)
+
+        self.on_batch(topic, name, one_by_one)
+
+    def on_batch(self, topic: str, name: str, handler: BatchHandler) -> None:
         self._handlers.setdefault(topic, []).append((name, handler))
 
-    def for_topic(self, topic: str) -> list[tuple[str, Handler]]:
+    def for_topic(self, topic: str) -> list[tuple[str, BatchHandler]]:
         return self._handlers.get(topic, []) + self._handlers.get("*", [])
 
 
@@ -194,7 +205,7 @@ async def handle_batch(session: AsyncSession, subscribers: Subscribers, batch: l
             try:
                 async with session.begin_nested():
                     if await _claim(session, name, event.id):
-                        await handler(session, event)
+                        await handler(session, [event])
             except Exception:  # the relay must go on; this event is retried later
                 succeeded = False
                 metrics.JOB_FAILURES.labels(name).inc()
@@ -271,15 +282,14 @@ class Relay:
 
     async def _handle_all_and_mark(self, session: AsyncSession, batch: list[Event]) -> None:
         """The fast path: one claim statement per handler for the whole batch, no savepoints."""
-        wanted: dict[str, tuple[Handler, list[Event]]] = {}
+        wanted: dict[str, tuple[BatchHandler, list[Event]]] = {}
         for event in batch:
             for name, handler in self.subscribers.for_topic(event.topic):
                 wanted.setdefault(name, (handler, []))[1].append(event)
         for name, (handler, handled_events) in wanted.items():
             fresh = await _claim_many(session, name, [e.id for e in handled_events])
-            for event in handled_events:
-                if event.id in fresh:
-                    await handler(session, event)
+            if fresh_events := [e for e in handled_events if e.id in fresh]:
+                await handler(session, fresh_events)
         await _mark_delivered(session, [e.id for e in batch])
 
     async def _handle_each_and_mark(self, session: AsyncSession, batch: list[Event]) -> None:

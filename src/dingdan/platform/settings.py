@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     unpaid_timeout_minutes: int = 30
     idempotency_retention_hours: int = 24
     max_body_bytes: int = 1024 * 1024
+    placement_batch_max: int = Field(default=64, ge=1, description="orders placed together at most")
     run_relay: bool = True
     broker_url: str = ""
     redis_url: str = Field(default="", description="live console updates across processes")

@@ -12,7 +12,21 @@ from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import RowMapping, Table, and_, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,17 +107,25 @@ async def apply_changes(session: AsyncSession, changes: facts.Contributions) -> 
 
 
 async def _order_inputs(
-    session: AsyncSession, low: int, high: int, firsts: set[int] | None = None
+    session: AsyncSession,
+    low: int,
+    high: int,
+    firsts: set[int] | None = None,
+    only: Sequence[int] | None = None,
 ) -> tuple[list[RowMapping], dict[int, list[Any]], dict[str, list[Event]], set[int]]:
-    """The orders with ids from `low` to `high`, their lines, timelines and first-order flags."""
+    """The orders with ids from `low` to `high` (and among `only` when given), their lines,
+    timelines and first-order flags."""
+    chosen: ColumnElement[bool] = ORDERS.c.id.between(low, high)
+    if only is not None:
+        chosen = and_(chosen, ORDERS.c.id.in_(only))
     found = await session.execute(
-        select(*(ORDERS.c[c] for c in ORDER_COLUMNS))
-        .where(ORDERS.c.id.between(low, high))
-        .order_by(ORDERS.c.id)
+        select(*(ORDERS.c[c] for c in ORDER_COLUMNS)).where(chosen).order_by(ORDERS.c.id)
     )
     orders = list(found.mappings())
     lines: dict[int, list[Any]] = {o["id"]: [] for o in orders}
-    line_rows = select(*(LINES.c[c] for c in LINE_COLUMNS)).where(LINES.c.order_id.between(low, high))
+    line_rows = select(*(LINES.c[c] for c in LINE_COLUMNS)).where(
+        LINES.c.order_id.between(low, high), *([LINES.c.order_id.in_(only)] if only is not None else [])
+    )
     for line in (await session.execute(line_rows)).mappings():
         lines[line["order_id"]].append(line)
     timelines: dict[str, list[Event]] = {o["number"]: [] for o in orders}
@@ -112,7 +134,7 @@ async def _order_inputs(
     stmt = (
         select(EVENTS.c.aggregate_id, EVENTS.c.topic, EVENTS.c.created_at, *keys)
         .join(ORDERS, and_(EVENTS.c.aggregate_type == "order", EVENTS.c.aggregate_id == ORDERS.c.number))
-        .where(ORDERS.c.id.between(low, high))
+        .where(chosen)
         .order_by(EVENTS.c.id)
     )
     for number, topic, at, *values in await session.execute(stmt):
@@ -157,36 +179,60 @@ def _facts_of(inputs: tuple[Any, ...]) -> list[dict[str, Any]]:
 
 async def refresh_order(session: AsyncSession, *, number: str) -> None:
     """Bring the rollups up to date with one order as it is now."""
-    order_id = await session.scalar(select(ORDERS.c.id).where(ORDERS.c.number == number))
-    if order_id is None:
+    await refresh_orders(session, numbers=[number])
+
+
+async def refresh_orders(session: AsyncSession, *, numbers: Sequence[str]) -> None:
+    """Bring the rollups up to date with these orders as they are now: one set of statements
+    for all of them, the rollup rows changed once by the summed difference."""
+    ids = sorted(
+        set((await session.execute(select(ORDERS.c.id).where(ORDERS.c.number.in_(numbers)))).scalars())
+    )
+    if not ids:
         return
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(:ns, :key)"),
-            {"ns": ADVISORY_NAMESPACE, "key": order_id % 2**31},
-        )
-    stored = (await session.execute(select(FACTS).where(FACTS.c.order_id == order_id))).mappings().first()
-    new = _facts_of(await _order_inputs(session, order_id, order_id))[0]
-    changes = facts.difference(facts.contributions(stored), facts.contributions(new))
-    if stored is not None and not any(changes.values()) and _same_fact(stored, new):
-        return
-    await apply_changes(session, changes)
-    if stored is None:
-        await session.execute(insert(FACTS).values(new))
-    else:
-        await session.execute(update(FACTS).where(FACTS.c.order_id == order_id).values(new))
+        await session.execute(_ADVISORY_LOCKS, {"ns": ADVISORY_NAMESPACE, "keys": [i % 2**31 for i in ids]})
+    stored_rows = await session.execute(select(FACTS).where(FACTS.c.order_id.in_(ids)))
+    stored = {row["order_id"]: row for row in stored_rows.mappings()}
+    total: facts.Contributions = {}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for new in _facts_of(await _order_inputs(session, ids[0], ids[-1], only=ids)):
+        old = stored.get(new["order_id"])
+        changes = facts.difference(facts.contributions(old), facts.contributions(new))
+        if old is not None and not any(changes.values()) and _same_fact(old, new):
+            continue
+        facts.add_into(total, changes)
+        (inserts if old is None else updates).append(new)
+    await apply_changes(session, total)
+    if inserts:
+        await session.execute(insert(FACTS), inserts)
+    if updates:
+        await session.execute(_UPDATE_FACT, [{**new, "fact_order_id": new["order_id"]} for new in updates])
+
+
+# Taken in key order (the subquery sorts), so two refreshes never wait on each other in a cycle.
+_ADVISORY_LOCKS = text(
+    "SELECT count(pg_advisory_xact_lock(:ns, k)) "
+    "FROM (SELECT DISTINCT k FROM unnest(CAST(:keys AS int[])) AS k ORDER BY k) AS sorted"
+)
+_UPDATE_FACT = update(FACTS).where(FACTS.c.order_id == bindparam("fact_order_id"))
 
 
 def _same_fact(stored: Mapping[Any, Any], new: Mapping[Any, Any]) -> bool:
     return all(stored[name] == value for name, value in new.items())
 
 
-async def on_order_event(session: AsyncSession, event: Event) -> None:
-    """Subscriber for every event: an event on an order (or naming one in its payload, as a
-    parcel's may) refreshes that order's contribution; other events are ignored."""
-    number = event.aggregate_id if event.aggregate_type == "order" else event.payload.get("order_number")
-    if isinstance(number, str) and number:
-        await refresh_order(session, number=number)
+async def on_order_events(session: AsyncSession, batch: list[Event]) -> None:
+    """Subscriber for every event: events on orders (or naming one in their payload, as a
+    parcel's may) refresh those orders' contributions; other events are ignored."""
+    numbers = []
+    for event in batch:
+        number = event.aggregate_id if event.aggregate_type == "order" else event.payload.get("order_number")
+        if isinstance(number, str) and number:
+            numbers.append(number)
+    if numbers:
+        await refresh_orders(session, numbers=numbers)
 
 
 async def rebuild(db: Database, *, progress: Progress | None = None) -> int:

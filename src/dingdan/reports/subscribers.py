@@ -4,7 +4,7 @@ reports and workflows are sibling layers that do not import each other."""
 from __future__ import annotations
 
 from dingdan.platform.events import Subscribers
-from dingdan.reports.rollups import on_order_event
+from dingdan.reports.rollups import on_order_events
 
 HANDLER_NAME = "reports_rollups"
 
@@ -12,4 +12,4 @@ HANDLER_NAME = "reports_rollups"
 def register(subscribers: Subscribers) -> None:
     # Every topic: any event on an order (placed, status changes, refunds, parcels, edits, and
     # topics other domains add later) refreshes that order's contribution; others are ignored.
-    subscribers.on("*", HANDLER_NAME, on_order_event)
+    subscribers.on_batch("*", HANDLER_NAME, on_order_events)

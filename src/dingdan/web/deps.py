@@ -52,7 +52,12 @@ class Principal:
         return f"{self.kind}:{self.id}"
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
+    # async on purpose: FastAPI runs plain `def` dependencies in a thread pool, per request.
+    return db_of(request)
+
+
+def db_of(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
@@ -60,7 +65,7 @@ def get_db(request: Request) -> Database:
 DB = Annotated[Database, Depends(get_db)]
 
 
-def get_reports_db(request: Request) -> Database:
+async def get_reports_db(request: Request) -> Database:
     """The database reports read from: the replica when DINGDAN_REPORTS_DATABASE_URL is set."""
     db: Database = request.app.state.reports_db
     return db
@@ -75,7 +80,7 @@ async def current_principal(
     token = credentials.credentials if credentials else None
     if token is None:
         raise Unauthorized("send a bearer token in the Authorization header")
-    db = get_db(request)
+    db = db_of(request)
     if token.startswith(channel_rules.API_KEY_PREFIX):
         return await _channel_principal(db, token)
     async with db.read() as session:

@@ -1,4 +1,5 @@
-"""Demo data for a first start: a small shop with products, stock, staff and some orders."""
+"""Demo data for a first start: a small shop with products, stock, staff, some orders, and one
+customer account (the first demo customer's mobile number, verified) that owns their orders."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from dingdan.auth.models import Staff
 from dingdan.auth.rules import Role
 from dingdan.catalog.schemas import ProductIn, VariantIn
 from dingdan.channels import service as channels
+from dingdan.customers import service as customers
 from dingdan.inventory import service as inventory
 from dingdan.orders.schemas import OrderIn
+from dingdan.platform import clock
 from dingdan.platform.db import Database
+from dingdan.workflows.claim_orders import claim_guest_orders
 from dingdan.workflows.manage_catalog import create_product
 from dingdan.workflows.place_order import Intake, submit_order
 
@@ -51,6 +55,9 @@ CUSTOMERS = [
     ("張雅婷", "0955111222", "高雄市", "苓雅區", "802", "四維三路 2 號"),
     ("黃建國", "0988777666", "桃園市", "中壢區", "320", "中正路 200 號"),
 ]
+
+
+DEMO_CUSTOMER = CUSTOMERS[0][1]  # signs in to "my orders" with this mobile number
 
 
 async def is_empty(db: Database) -> bool:
@@ -110,3 +117,11 @@ async def load_demo(db: Database, *, orders: int = 30, progress: Callable[[int],
         await submit_order(db, request=request, intake=Intake("system:demo", "demo"))
         if progress:
             progress(index + 1)
+    await db.write(_demo_customer)
+
+
+async def _demo_customer(session: AsyncSession) -> None:
+    name, phone = CUSTOMERS[0][:2]
+    account = await customers.register(session, contact=phone, password=DEMO_PASSWORD, name=name)
+    account.mobile_verified_at = clock.now()
+    await claim_guest_orders(session, customer_id=account.id)

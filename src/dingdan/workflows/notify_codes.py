@@ -1,6 +1,7 @@
 """One-time codes (password reset, proving an e-mail or mobile number) sent by the channel they
 were asked for: the address in the event, never a stored preference, since the point is to
-reach exactly that address. Sent through the outbox like every message, once per event."""
+reach exactly that address. Sent through the outbox like every message, once per event. The
+delivery log keeps the message with the code masked; the sender puts the code back."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dingdan.notifications import preferences, service
 from dingdan.notifications.message_templates import MessageKind
 from dingdan.notifications.outlets import get_outlets
-from dingdan.notifications.rules import Channel, dedupe_key, to_e164
+from dingdan.notifications.rules import Channel, dedupe_key, masked_code, to_e164
 from dingdan.notifications.templates import render
 from dingdan.platform.events import Event
 from dingdan.platform.settings import get_settings
@@ -38,7 +39,7 @@ async def send_code(session: AsyncSession, event: Event) -> None:
     choice = await preferences.get_customer_choice(session, customer_id=int(event.aggregate_id), phone=None)
     context = {
         "shop_name": get_settings().shop_name,
-        "code": str(event.payload["code"]),
+        "code": masked_code(str(event.payload["code"])),
         "expires_minutes": int(event.payload.get("expires_minutes") or 15),
     }
     channel, address = recipient

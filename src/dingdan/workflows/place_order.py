@@ -8,10 +8,12 @@ making a second one, and gets the answer the first request got.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +29,9 @@ from dingdan.orders.errors import AlreadyPlaced, IdempotencyKeyReused
 from dingdan.orders.schemas import OrderIn, PaymentMethod, order_view
 from dingdan.orders.states import FulfillmentStatus, PaymentStatus
 from dingdan.platform import clock, ids, metrics
+from dingdan.platform.batching import GroupCommit
 from dingdan.platform.db import Database
-from dingdan.platform.errors import InvalidInput
+from dingdan.platform.errors import DomainError, InvalidInput
 from dingdan.platform.settings import get_settings
 
 NUMBER_ATTEMPTS = 3
@@ -55,12 +58,21 @@ class DiscountTooLarge(InvalidInput):
     title = "Discount exceeds the order amount"
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One request waiting to be placed, alone or with others in one transaction."""
+
+    request: OrderIn
+    intake: Intake
+    fingerprint: str
+
+
 async def submit_order(db: Database, *, request: OrderIn, intake: Intake) -> Placed:
     body = request.model_dump(mode="json")
     fingerprint = rules.request_fingerprint(body)
     for _ in range(NUMBER_ATTEMPTS):
         try:
-            placed = await db.write(place_order, request=request, intake=intake, fingerprint=fingerprint)
+            placed = await _group_for(db).submit(Pending(request, intake, fingerprint))
             metrics.ORDERS_PLACED.labels(request.channel).inc()
             return Placed(placed, created=True)
         except (AlreadyPlaced, OutOfStock) as exc:
@@ -71,6 +83,38 @@ async def submit_order(db: Database, *, request: OrderIn, intake: Intake) -> Pla
                 metrics.RESERVATIONS_REFUSED.inc()
                 raise
     raise AlreadyPlaced("could not find a free order number")  # pragma: no cover
+
+
+_groups: weakref.WeakKeyDictionary[Database, GroupCommit[Pending, dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _group_for(db: Database) -> GroupCommit[Pending, dict[str, Any]]:
+    """The process's placement group for this database: orders arriving together share a
+    transaction (SQLite has one writer anyway; PostgreSQL gets two batches in flight)."""
+    group = _groups.get(db)
+    if group is None:
+
+        async def run(batch: list[Pending]) -> list[dict[str, Any] | BaseException]:
+            return await _place_group(db, batch)
+
+        in_flight = 1 if db.dialect == "sqlite" else 2
+        group = _groups[db] = GroupCommit(
+            run, max_batch=get_settings().placement_batch_max, max_in_flight=in_flight
+        )
+    return group
+
+
+async def _place_group(db: Database, batch: list[Pending]) -> list[dict[str, Any] | BaseException]:
+    try:
+        return await db.write(place_orders, batch=batch)
+    except Exception as exc:
+        if len(batch) == 1:
+            return [exc]
+    # A number or key already taken, or a refusal of the database: one by one, so that only the
+    # order concerned meets it.
+    return [(await _place_group(db, [pending]))[0] for pending in batch]
 
 
 async def _find_earlier(db: Database, request: OrderIn, intake: Intake, fingerprint: str) -> Placed | None:
@@ -114,9 +158,73 @@ async def _forget_key(session: AsyncSession, *, order_id: int) -> None:
 async def place_order(
     session: AsyncSession, *, request: OrderIn, intake: Intake, fingerprint: str
 ) -> dict[str, Any]:
-    settings = get_settings()
+    [outcome] = await place_orders(session, batch=[Pending(request, intake, fingerprint)])
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+@dataclass
+class _Draft:
+    """An order priced and checked, waiting for its stock."""
+
+    pending: Pending
+    channel: channels.ChannelSettings
+    priced: list[rules.PricedLine]
+    subtotal: Decimal
+    fee: Decimal
+    phone: str
+    line_fingerprint: str
+    number: str
+
+
+async def place_orders(
+    session: AsyncSession, *, batch: Sequence[Pending]
+) -> list[dict[str, Any] | BaseException]:
+    """Place several orders in this transaction with the statements of one: their catalog
+    facts, duplicate suspicion, stock and rows are each read or written once for all. Each
+    order is priced, reviewed and reserved as if placed alone, in the batch's order; a refused
+    order gets its error in its place. Raises AlreadyPlaced when a number or key is taken."""
+    at = clock.now()
+    sellable = await catalog.find_sellable(session, skus={ln.sku for p in batch for ln in p.request.lines})
+    outcomes: list[_Draft | dict[str, Any] | BaseException] = []
+    for pending in batch:
+        try:
+            outcomes.append(await _draft(session, pending, sellable, at))
+        except DomainError as refused:
+            outcomes.append(refused)
+    drafts = [d for d in outcomes if isinstance(d, _Draft)]
+    window = timedelta(minutes=get_settings().duplicate_window_minutes)
+    suspects = await orders.find_duplicate_suspects(
+        session, keys={(d.phone, d.line_fingerprint) for d in drafts}, since=at - window
+    )
+    stock = await inventory.reserve_many(session, [_stock_request(d) for d in drafts])
+    reservations = dict(zip(map(id, drafts), stock, strict=True))
+    rows: list[dict[str, Any]] = []
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for index, outcome in enumerate(outcomes):
+        if not isinstance(outcome, _Draft):
+            continue
+        reservation = reservations[id(outcome)]
+        if isinstance(reservation, OutOfStock):
+            outcomes[index] = reservation
+            continue
+        key = (outcome.phone, outcome.line_fingerprint)
+        row, line_rows = _order_rows(outcome, sellable, reservation, suspects.get(key), at)
+        suspects.setdefault(key, outcome.number)  # a later order of the batch is its duplicate
+        rows.append(row)
+        lines[row["number"]] = line_rows
+        outcomes[index] = row["created_response"]
+    if rows and not await orders.insert_orders(session, orders=rows, lines=lines):
+        raise AlreadyPlaced("an order number or intake key of this batch is taken")
+    for row in rows:
+        _record_placed(session, row)
+    return cast(list[dict[str, Any] | BaseException], outcomes)
+
+
+async def _draft(session: AsyncSession, pending: Pending, sellable: dict[str, Any], at: datetime) -> _Draft:
+    request, settings = pending.request, get_settings()
     channel = await channels.get_intake_settings(session, code=request.channel)
-    sellable = await catalog.find_sellable(session, skus={ln.sku for ln in request.lines})
     _refuse_unknown_skus(request, sellable)
     priced = rules.price_lines([(ln.sku, ln.quantity, ln.unit_price) for ln in request.lines], sellable)
     subtotal = sum((ln.line_total for ln in priced), Decimal(0))
@@ -129,70 +237,84 @@ async def place_order(
     )
     if request.discount > subtotal + fee:
         raise DiscountTooLarge("the discount is larger than the lines and shipping", field="/discount")
-    at = clock.now()
-    number = ids.new_order_number(at)
-    phone = rules.normalize_phone(request.customer.phone)
-    fingerprint_lines = rules.line_fingerprint([(ln.sku, ln.quantity) for ln in request.lines])
-    duplicate_of = await orders.find_duplicate_suspect(
-        session,
-        phone=phone,
-        fingerprint=fingerprint_lines,
-        since=at - timedelta(minutes=settings.duplicate_window_minutes),
+    return _Draft(
+        pending,
+        channel,
+        priced,
+        subtotal,
+        fee,
+        phone=rules.normalize_phone(request.customer.phone),
+        line_fingerprint=rules.line_fingerprint([(ln.sku, ln.quantity) for ln in request.lines]),
+        number=ids.new_order_number(at),
     )
-    reservation = await inventory.reserve(
-        session,
-        demand=stock_rules.total_demand((ln.sku, ln.quantity) for ln in request.lines),
-        order_ref=number,
-        actor=intake.actor,
-        allow_shortage=channel.allows_backorder,
+
+
+def _stock_request(draft: _Draft) -> inventory.StockRequest:
+    return inventory.StockRequest(
+        order_ref=draft.number,
+        demand=stock_rules.total_demand((ln.sku, ln.quantity) for ln in draft.pending.request.lines),
+        actor=draft.pending.intake.actor,
+        allow_shortage=draft.channel.allows_backorder,
     )
-    issues = _review(request, priced, sellable, reservation.shortages, duplicate_of)
+
+
+def _order_rows(
+    draft: _Draft,
+    sellable: dict[str, Any],
+    reservation: inventory.ReservationResult,
+    duplicate_of: str | None,
+    at: datetime,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    settings = get_settings()
+    request, intake, channel = draft.pending.request, draft.pending.intake, draft.channel
+    issues = _review(request, draft.priced, sellable, reservation.shortages, duplicate_of)
     needs_payment = request.payment_method is not PaymentMethod.COD and not channel.orders_arrive_paid
     status = rules.initial_status(
         needs_payment=needs_payment, has_issues=bool(issues), auto_confirm=channel.auto_confirm
     )
     row = {
-        "number": number,
+        "number": draft.number,
         "channel_code": channel.code,
         "external_id": request.external_id,
         "idempotency_scope": intake.scope if intake.idempotency_key else None,
         "idempotency_key": intake.idempotency_key,
-        "request_fingerprint": fingerprint,
+        "request_fingerprint": draft.pending.fingerprint,
         "status": status.value,
         "payment_status": (PaymentStatus.PAID if channel.orders_arrive_paid else PaymentStatus.UNPAID).value,
         "fulfillment_status": FulfillmentStatus.UNFULFILLED.value,
         "payment_method": request.payment_method.value,
         "currency": settings.currency,
-        "subtotal": subtotal,
-        "shipping_fee": fee,
+        "subtotal": draft.subtotal,
+        "shipping_fee": draft.fee,
         "discount_total": request.discount,
-        "total": rules.order_total(subtotal, fee, request.discount, settings.currency),
-        "item_count": sum(ln.quantity for ln in priced),
-        **_people(request, phone),
+        "total": rules.order_total(draft.subtotal, draft.fee, request.discount, settings.currency),
+        "item_count": sum(ln.quantity for ln in draft.priced),
+        **_people(request, draft.phone),
         "customer_id": intake.customer_id,
         "note": request.note,
         "review_issues": issues,
-        "line_fingerprint": fingerprint_lines,
+        "line_fingerprint": draft.line_fingerprint,
         "version": 1,
         "placed_by": intake.actor,
         "created_at": at,
         "updated_at": at,
     }
-    lines = _line_rows(priced, sellable, reservation.shortages)
+    lines = _line_rows(draft.priced, sellable, reservation.shortages)
     row["created_response"] = order_view(row, lines)
-    if await orders.insert_order(session, order=row, lines=lines) is None:
-        raise AlreadyPlaced(number)
+    return row, lines
+
+
+def _record_placed(session: AsyncSession, row: dict[str, Any]) -> None:
     orders.record_timeline(
         session,
-        number,
+        row["number"],
         "order.placed",
-        intake.actor,
-        to_status=status.value,
-        channel=channel.code,
+        row["placed_by"],
+        to_status=row["status"],
+        channel=row["channel_code"],
         total=row["created_response"]["total"],
-        issues=[i["code"] for i in issues],
+        issues=[i["code"] for i in row["review_issues"]],
     )
-    return row["created_response"]
 
 
 def _refuse_unknown_skus(request: OrderIn, sellable: dict[str, Any]) -> None:

@@ -75,9 +75,23 @@ def answer(name: str, report: Mapping[str, Any], fmt: Format, sheets: Sheets, cu
     return Response(exports.to_xlsx(sheets(report)), media_type=exports.XLSX_MEDIA_TYPE, headers=headers)
 
 
-async def _read(db: Any, build: Callable[[AsyncSession], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+Build = Callable[[AsyncSession, Period, str], Awaitable[dict[str, Any]]]
+
+
+async def respond(
+    request: Request,
+    db: Any,
+    name: str,
+    days: tuple[date | None, date | None],
+    fmt: Format,
+    sheets: Sheets,
+    build: Build,
+) -> Response:
+    """One report over `days` (from, to), built from the rollups and answered in `fmt`."""
+    period, currency = report_period(*days), _currency(request)
     async with db.read() as session:
-        return await build(session)
+        report = await build(session, period, currency)
+    return answer(name, report, fmt, sheets, currency)
 
 
 @router.get(
@@ -97,12 +111,12 @@ async def get_sales(
     payment_method: Code = None,
     fmt: Fmt = Format.JSON,
 ) -> Response:
-    period, currency = report_period(from_, to), _currency(request)
     where = SalesFilter(channel=channel, payment_method=payment_method)
-    report = await _read(
-        db, lambda s: sales_report(s, period=period, granularity=granularity, where=where, currency=currency)
-    )
-    return answer("sales", report, fmt, sales_sheets, currency)
+
+    def build(session: AsyncSession, period: Period, currency: str) -> Awaitable[dict[str, Any]]:
+        return sales_report(session, period=period, granularity=granularity, where=where, currency=currency)
+
+    return await respond(request, db, "sales", (from_, to), fmt, sales_sheets, build)
 
 
 @router.get(
@@ -123,12 +137,12 @@ async def get_orders(
     status: Code = None,
     fmt: Fmt = Format.JSON,
 ) -> Response:
-    period, currency = report_period(from_, to), _currency(request)
     where = SalesFilter(channel=channel, payment_method=payment_method, status=status)
-    report = await _read(
-        db, lambda s: orders_report(s, period=period, granularity=granularity, where=where, currency=currency)
-    )
-    return answer("orders", report, fmt, orders_sheets, currency)
+
+    def build(session: AsyncSession, period: Period, currency: str) -> Awaitable[dict[str, Any]]:
+        return orders_report(session, period=period, granularity=granularity, where=where, currency=currency)
+
+    return await respond(request, db, "orders", (from_, to), fmt, orders_sheets, build)
 
 
 @router.get(
@@ -147,11 +161,10 @@ async def get_regions(
     county: Annotated[str | None, Query(max_length=60, description="only this county's districts")] = None,
     fmt: Fmt = Format.JSON,
 ) -> Response:
-    period, currency = report_period(from_, to), _currency(request)
-    report = await _read(
-        db, lambda s: regions_report(s, period=period, level=level, county=county, currency=currency)
-    )
-    return answer("regions", report, fmt, regions_sheets, currency)
+    def build(session: AsyncSession, period: Period, currency: str) -> Awaitable[dict[str, Any]]:
+        return regions_report(session, period=period, level=level, county=county, currency=currency)
+
+    return await respond(request, db, "regions", (from_, to), fmt, regions_sheets, build)
 
 
 @router.get(
@@ -175,23 +188,13 @@ async def get_products(
     sku: Annotated[str | None, Query(max_length=64)] = None,
     fmt: Fmt = Format.JSON,
 ) -> Response:
-    period, currency = report_period(from_, to), _currency(request)
-    report = await _read(
-        db,
-        lambda s: products_report(
-            s,
-            period=period,
-            granularity=granularity,
-            group=group,
-            sort=sort,
-            limit=limit,
-            idle_days=idle_days,
-            category=category,
-            sku=sku,
-            currency=currency,
-        ),
-    )
-    return answer("products", report, fmt, products_sheets, currency)
+    def build(session: AsyncSession, period: Period, currency: str) -> Awaitable[dict[str, Any]]:
+        return products_report(
+            session, period=period, granularity=granularity, group=group, sort=sort, limit=limit,
+            idle_days=idle_days, category=category, sku=sku, currency=currency,
+        )  # fmt: skip
+
+    return await respond(request, db, "products", (from_, to), fmt, products_sheets, build)
 
 
 @router.get(
@@ -210,8 +213,7 @@ async def get_fulfilment(
     channel: Code = None,
     fmt: Fmt = Format.JSON,
 ) -> Response:
-    period = report_period(from_, to)
-    report = await _read(
-        db, lambda s: fulfilment_report(s, period=period, granularity=granularity, channel=channel)
-    )
-    return answer("fulfilment", report, fmt, fulfilment_sheets, _currency(request))
+    def build(session: AsyncSession, period: Period, currency: str) -> Awaitable[dict[str, Any]]:
+        return fulfilment_report(session, period=period, granularity=granularity, channel=channel)
+
+    return await respond(request, db, "fulfilment", (from_, to), fmt, fulfilment_sheets, build)

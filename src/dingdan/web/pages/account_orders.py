@@ -24,6 +24,7 @@ from dingdan.web.csrf import verify_csrf
 from dingdan.web.deps import DB, Principal
 from dingdan.web.i18n import SHOP_TZ
 from dingdan.web.pages.account_session import PortalCustomer
+from dingdan.web.pages.portal_forms import FormState, refused
 from dingdan.web.pages.templating import render
 from dingdan.workflows import customer_orders, my_aftersales, my_orders
 from dingdan.workflows.pay_order import pay_order
@@ -31,6 +32,7 @@ from dingdan.workflows.pay_order import pay_order
 router = APIRouter(prefix="/account/orders", include_in_schema=False)
 TABS = [None, Tab.PENDING_PAYMENT, Tab.TO_SHIP, Tab.SHIPPED, Tab.COMPLETED, Tab.CANCELLED]
 ADDRESS_FIELDS = ("recipient", "phone", "city", "district", "postal_code", "line1", "line2")
+NEW_ORDER_FIELDS = (*ADDRESS_FIELDS, "sku", "quantity", "payment_method", "note")
 PERIODS = ("", "month", "3months", "year", "custom")
 PAGE_PHOTO_PATH = "/account/photos/"
 
@@ -110,53 +112,62 @@ async def orders_page(request: Request, db: DB, who: PortalCustomer) -> Response
 
 @router.get("/new")
 async def new_order_page(request: Request, db: DB, who: PortalCustomer) -> Response:
-    return await _new_order_form(request, db, who, {}, None)
+    return await _new_order_form(request, db, FormState("order", {}), None)
 
 
 async def _new_order_form(
-    request: Request, db: DB, who: Principal, values: dict[str, Any], error: str | None, status: int = 200
+    request: Request, db: DB, form: FormState, error: str | None, status: int = 200
 ) -> Response:
     async with db.read() as session:
         products = await catalog.list_products(session, active=True, limit=50)
     variants = [(p, v) for p in products for v in p.variants if v.active]
-    return render(
-        request, "account/new_order.html", {"variants": variants, "v": values, "error": error}, status=status
-    )
+    context = {"variants": variants, "v": form.values, "form": form, "error": error}
+    return render(request, "account/new_order.html", context, status=status)
 
 
 @router.post("/new", dependencies=[Depends(verify_csrf)])
 async def place_order(request: Request, db: DB, who: PortalCustomer) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    sent = await request.form()
+    form = FormState("order", {k: str(sent.get(k, "")) for k in NEW_ORDER_FIELDS})
     try:
         data = MyOrderIn.model_validate(
             {
-                "shipping_address": {k: form.get(k, "") for k in ADDRESS_FIELDS},
-                "lines": [{"sku": form.get("sku", ""), "quantity": int(form.get("quantity") or 0)}],
-                "payment_method": form.get("payment_method", "online"),
-                "note": form.get("note", ""),
+                "shipping_address": {k: form.values[k] for k in ADDRESS_FIELDS},
+                "lines": [{"sku": form.values["sku"], "quantity": _whole(form.values["quantity"])}],
+                "payment_method": form.values["payment_method"] or "online",
+                "note": form.values["note"],
             }
         )
         facts = await customer_facts(db, who)
         number, _ = await customer_orders.place_as_customer(
             db, request=data, customer=facts, idempotency_key=None
         )
-    except (ValidationError, ValueError) as exc:
-        return await _new_order_form(request, db, who, form, _first_error(exc), status=422)
-    except DomainError as exc:
-        return await _new_order_form(request, db, who, form, exc.code, status=exc.status)
+    except (ValidationError, DomainError) as exc:
+        marked, error = refused(form, exc)
+        return await _new_order_form(request, db, marked, error, status=_status_of(exc))
     return RedirectResponse(f"/account/orders/{number}", status_code=303)
 
 
-def _first_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError) and exc.errors():
-        return "field:" + ".".join(str(p) for p in exc.errors()[0]["loc"])
-    return "invalid-input"
+def _whole(raw: str) -> int | str:
+    """A whole number as typed; anything else as typed, for the model to refuse by name."""
+    return int(raw) if raw.strip().isdigit() else raw
+
+
+def _status_of(exc: ValidationError | DomainError) -> int:
+    return exc.status if isinstance(exc, DomainError) else 422
 
 
 async def detail_page(
-    request: Request, db: DB, who: Principal, number: str, error: str | None = None, status: int = 200
+    request: Request,
+    db: DB,
+    who: Principal,
+    number: str,
+    error: str | None = None,
+    status: int = 200,
+    form: FormState | None = None,
 ) -> Response:
-    """The order with its parcels and its after-sales (requests, reviews, messages)."""
+    """The order with its parcels and its after-sales (requests, reviews, messages); `form` is
+    one of its forms sent back with the customer's values and what was refused."""
     try:
         order = await order_detail(db, who, number)
         async with db.read() as session:
@@ -165,7 +176,7 @@ async def detail_page(
             )
     except OrderNotFound:
         return render(request, "account/not_found.html", {"number": number}, status=404)
-    context = {"o": order, "after": page_photos(after), "error": error}
+    context = {"o": order, "after": page_photos(after), "error": error, "form": form}
     return render(request, "account/order.html", context, status=status)
 
 
@@ -187,15 +198,36 @@ async def order_page(number: str, request: Request, db: DB, who: PortalCustomer)
     return await detail_page(request, db, who, number[:20])
 
 
-async def _act(request: Request, db: DB, who: Principal, number: str, action: Any, **kwargs: Any) -> Response:
+async def _act(
+    request: Request,
+    db: DB,
+    who: Principal,
+    number: str,
+    action: Any,
+    form: FormState | None = None,
+    **kwargs: Any,
+) -> Response:
     facts = await customer_facts(db, who)
     try:
         await db.write(lambda session: action(session, number=number, customer=facts, **kwargs))
     except OrderNotFound:
         return render(request, "account/not_found.html", {"number": number}, status=404)
     except DomainError as exc:
-        return await detail_page(request, db, who, number, exc.code, exc.status)
+        return await refused_page(request, db, who, number, exc, form)
     return RedirectResponse(f"/account/orders/{number}", status_code=303)
+
+
+async def refused_page(
+    request: Request,
+    db: DB,
+    who: Principal,
+    number: str,
+    exc: ValidationError | DomainError,
+    form: FormState | None = None,
+) -> Response:
+    """The order page again, saying what was refused (next to the field when it has one)."""
+    marked, error = refused(form or FormState("", {}), exc)
+    return await detail_page(request, db, who, number, error, _status_of(exc), marked)
 
 
 @router.post("/{number}/cancel", dependencies=[Depends(verify_csrf)])
@@ -212,13 +244,13 @@ async def confirm_receipt(number: str, request: Request, db: DB, who: PortalCust
 async def change_address(
     number: str, request: Request, db: DB, who: PortalCustomer, country: Annotated[str, Form()] = "TW"
 ) -> Response:
-    form = await request.form()
-    address = {k: str(form.get(k, "")) for k in ADDRESS_FIELDS} | {"country": country}
+    sent = await request.form()
+    form = FormState("address", {k: str(sent.get(k, "")) for k in ADDRESS_FIELDS})
     try:
-        data = ChangeAddressIn.model_validate({"shipping_address": address})
+        data = ChangeAddressIn.model_validate({"shipping_address": {**form.values, "country": country}})
     except ValidationError as exc:
-        return await detail_page(request, db, who, number[:20], _first_error(exc), 422)
-    return await _act(request, db, who, number[:20], customer_orders.change_address, data=data)
+        return await refused_page(request, db, who, number[:20], exc, form)
+    return await _act(request, db, who, number[:20], customer_orders.change_address, form, data=data)
 
 
 @router.post("/{number}/pay", dependencies=[Depends(verify_csrf)])

@@ -18,7 +18,7 @@ from dingdan.customers.errors import InvalidCustomerToken
 from dingdan.platform.errors import DomainError
 from dingdan.web.api.me import sign_in
 from dingdan.web.csrf import verify_csrf
-from dingdan.web.deps import DB, Principal, customer_principal, get_db
+from dingdan.web.deps import DB, Principal, customer_principal, db_of
 from dingdan.web.pages.templating import render
 
 router = APIRouter(prefix="/account", include_in_schema=False)
@@ -42,7 +42,7 @@ async def find_customer(request: Request) -> Principal | None:
     if not token:
         return None
     try:
-        async with get_db(request).read() as session:
+        async with db_of(request).read() as session:
             found = await customers.verify_token(session, token=token)
     except InvalidCustomerToken:
         return None

@@ -11,7 +11,7 @@ from fastapi import Request
 from dingdan.auth import rules as auth_rules
 from dingdan.auth import service as auth
 from dingdan.auth.errors import InvalidToken
-from dingdan.web.deps import Principal, get_db
+from dingdan.web.deps import Principal, db_of
 
 SESSION_COOKIE = "dd_session"
 SESSION_SECONDS = 12 * 3600
@@ -32,7 +32,7 @@ async def find_staff(request: Request) -> Principal | None:
     if not token:
         return None
     try:
-        async with get_db(request).read() as session:
+        async with db_of(request).read() as session:
             staff = await auth.verify_token(session, token=token)
     except InvalidToken:
         return None

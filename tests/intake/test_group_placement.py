@@ -1,0 +1,67 @@
+"""Orders that arrive together are placed together (one transaction, the statements of one
+order), and each still gets the answer it would have got alone — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dingdan.catalog.errors import UnknownSku
+from dingdan.inventory.errors import OutOfStock
+from dingdan.orders.schemas import OrderIn
+from dingdan.platform.db import StatementCounter
+from dingdan.workflows.place_order import DiscountTooLarge, Intake, submit_order
+from factories.shop import make_sku, order_body, stock_of
+
+
+def request(*lines: tuple[str, int], phone: str = "0912345678", **extra: object) -> OrderIn:
+    body = order_body(*lines, **extra)
+    body["customer"]["phone"] = phone
+    return OrderIn.model_validate(body)
+
+
+async def test_orders_arriving_together_share_their_statements(db):
+    sku = await make_sku(db, stock=100)
+    orders = [request((sku, 1), phone=f"09{n:08d}") for n in range(24)]
+    with StatementCounter(db.write_engine) as counter:
+        placed = await asyncio.gather(*(submit_order(db, request=o, intake=Intake("t", "t")) for o in orders))
+    assert len({p.body["number"] for p in placed}) == 24
+    assert await stock_of(db, sku) == (100, 24, 76)
+    assert counter.count <= 8 * 4, counter.count  # alone, 24 orders would take 8 × 24
+
+
+async def test_each_order_of_a_group_gets_its_own_answer(db):
+    sku, other = await make_sku(db, stock=3), await make_sku(db, stock=5)
+    intake = Intake("t", "t", idempotency_key="same-key")
+    attempts = [
+        submit_order(db, request=request((sku, 2)), intake=intake),
+        submit_order(db, request=request((sku, 2), phone="0911111111"), intake=Intake("t", "t")),
+        submit_order(db, request=request((sku, 1), phone="0922222222"), intake=Intake("t", "t")),
+        submit_order(db, request=request(("NO-SUCH-SKU", 1)), intake=Intake("t", "t")),
+        submit_order(db, request=request((sku, 2)), intake=intake),  # the first one, retried
+        submit_order(db, request=request((other, 1), discount="9999"), intake=Intake("t", "t")),
+        submit_order(db, request=request((other, 2), phone="0933333333"), intake=Intake("t", "t")),
+    ]
+    first, loser, third, unknown, retry, too_generous, last = await asyncio.gather(
+        *attempts, return_exceptions=True
+    )
+    assert first.created and not retry.created and retry.body == first.body
+    assert isinstance(loser, OutOfStock)
+    assert third.created and last.created
+    assert isinstance(unknown, UnknownSku) and unknown.field == "/lines/0/sku"
+    assert isinstance(too_generous, DiscountTooLarge)
+    assert await stock_of(db, sku) == (3, 3, 0)
+    assert await stock_of(db, other) == (5, 2, 3)
+
+
+@pytest.mark.parametrize("units", [7])
+async def test_a_crowd_for_a_few_units_gets_exactly_them_in_groups(db, units):
+    sku = await make_sku(db, stock=units)
+    buyers = [request((sku, 1), phone=f"09{n:08d}") for n in range(40)]
+    results = await asyncio.gather(
+        *(submit_order(db, request=b, intake=Intake("t", "t")) for b in buyers), return_exceptions=True
+    )
+    assert sum(1 for r in results if not isinstance(r, BaseException)) == units
+    assert all(isinstance(r, OutOfStock) for r in results if isinstance(r, BaseException))
+    assert await stock_of(db, sku) == (units, units, 0)
