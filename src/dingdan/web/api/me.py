@@ -193,7 +193,7 @@ async def sessions(db: DB, who: Customer) -> Response:
 
 
 @router.delete("/sessions/{session_id}", status_code=204, responses=problems(401, 403, 404))
-async def revoke_session(session_id: Annotated[int, Path(ge=1)], db: DB, who: Customer) -> Response:
+async def revoke_session(session_id: Annotated[int, Path(ge=1, le=2**62)], db: DB, who: Customer) -> Response:
     """Sign one of your devices out."""
     if not await db.write(lambda s: customers.revoke_session(s, customer_id=who.id, session_id=session_id)):
         raise NotFound(f"no session {session_id}", field="session_id")
