@@ -1,6 +1,9 @@
 """`make bench`: W1 mixed placement and W2 flash sale on SQLite and PostgreSQL, the pgbench
-ceiling of the same SQL, efficiency = app / ceiling; figures printed and added to
-docs/benchmarks.md. Options: --quick (small runs), --db sqlite|postgres, --skip-ceiling."""
+ceiling of the same SQL, efficiency = app / ceiling; then W3 (my orders, page 1 and page 50)
+and W4 (reports) over a large shop on PostgreSQL (`dingdan_bench_reports`, loaded with
+--large-orders demo orders the first time: about ten minutes for 1,000,000). Figures are
+printed and added to docs/benchmarks.md. Options: --quick (small runs), --db sqlite|postgres,
+--skip-ceiling, --skip-large, --large-orders N."""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bench import cpu, loadgen, placement, setup
+from bench import cpu, loadgen, my_orders, placement, setup
+from bench import reports as report_bench
 
 DOCS = Path("docs/benchmarks.md")
 
@@ -87,11 +91,24 @@ def run_db(kind: str, quick: bool) -> list[str]:
     return rows
 
 
+LARGE_DB = "dingdan_bench_reports"
+
+
+def large_shop(orders: int, quick: bool) -> list[str]:
+    """W3 and W4 over one large PostgreSQL shop, kept between runs (the load is the slow part)."""
+    url = setup.kept_database(LARGE_DB)
+    w4 = asyncio.run(report_bench.run(url, orders=orders, requests=50 if quick else 200, days=365))
+    w3 = my_orders.run(url, concurrency=32, total=1000 if quick else 4000, workers=2)
+    return ["| **postgres, large shop** | | | |", *w3, "", *w4]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--db", choices=["sqlite", "postgres"], action="append")
     parser.add_argument("--skip-ceiling", action="store_true")
+    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--large-orders", type=int, default=1_000_000)
     args = parser.parse_args()
     rows = ["| workload | throughput and latency | answers | notes / CPU split |", "| --- | --- | --- | --- |"]
     knees = {}
@@ -106,6 +123,8 @@ def main() -> None:
         app = float(knees["postgres"].split("**")[3].split()[0])
         rows.append(f"| pgbench ceiling, W1 SQL, c=32 | {w1_ceiling:.0f} tx/s | | efficiency = {app / w1_ceiling:.2f} |")
         rows.append(f"| pgbench ceiling, W2 hot-row SQL, c=8 | {w2_ceiling:.0f} tx/s | | |")
+    if not args.skip_large:
+        rows += large_shop(args.large_orders, args.quick)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = [f"\n## {stamp} — `make bench{' --quick' if args.quick else ''}`\n",
                f"Machine: {machine()}. App, database and load generator on the same machine.\n", *rows, ""]

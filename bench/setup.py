@@ -46,6 +46,18 @@ def fresh_database(kind: str, name: str = "dingdan_bench") -> str:
     return url
 
 
+def kept_database(name: str) -> str:
+    """A PostgreSQL database kept between runs (created and migrated when missing)."""
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    url = PG_ADMIN.rsplit("/", 1)[0].replace("+psycopg2", "+asyncpg") + f"/{name}"
+    migrate.upgrade(url)
+    return url
+
+
 def sync_url(url: str) -> str:
     return url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg2")
 

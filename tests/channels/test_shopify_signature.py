@@ -34,7 +34,7 @@ def test_known_vector() -> None:
     assert verify_signature(body, header, ["key"])
 
 
-def test_body_changed_by_one_byte_is_refused(shopify_raw_body: bytes) -> None:
+def test_s_wh_1_body_changed_by_one_byte_is_refused(shopify_raw_body: bytes) -> None:
     header = reference_signature(shopify_raw_body, SECRET)
     tampered = bytearray(shopify_raw_body)
     position = shopify_raw_body.index(b"254.98")
@@ -42,12 +42,12 @@ def test_body_changed_by_one_byte_is_refused(shopify_raw_body: bytes) -> None:
     assert not verify_signature(bytes(tampered), header, [SECRET])
 
 
-def test_wrong_secret_is_refused(shopify_raw_body: bytes) -> None:
+def test_s_wh_1_wrong_secret_is_refused(shopify_raw_body: bytes) -> None:
     header = reference_signature(shopify_raw_body, "someone-elses-secret")
     assert not verify_signature(shopify_raw_body, header, [SECRET, OLD_SECRET])
 
 
-def test_missing_header_is_refused(shopify_raw_body: bytes) -> None:
+def test_s_wh_1_missing_header_is_refused(shopify_raw_body: bytes) -> None:
     assert not verify_signature(shopify_raw_body, None, [SECRET])
     assert not verify_signature(shopify_raw_body, "", [SECRET])
 
@@ -63,14 +63,14 @@ def test_hex_digest_instead_of_base64_is_refused(shopify_raw_body: bytes) -> Non
     assert not verify_signature(shopify_raw_body, hex_header, [SECRET])
 
 
-def test_reserialised_json_does_not_verify(shopify_raw_body: bytes) -> None:
+def test_s_wh_1_reserialised_json_does_not_verify(shopify_raw_body: bytes) -> None:
     header = reference_signature(shopify_raw_body, SECRET)
     reserialised = json.dumps(json.loads(shopify_raw_body)).encode()
     assert json.loads(reserialised) == json.loads(shopify_raw_body)
     assert not verify_signature(reserialised, header, [SECRET])
 
 
-def test_rotation_accepts_old_and_new_secret(shopify_raw_body: bytes) -> None:
+def test_s_wh_7_rotation_accepts_old_and_new_secret(shopify_raw_body: bytes) -> None:
     for secret in (SECRET, OLD_SECRET):
         header = reference_signature(shopify_raw_body, secret)
         assert verify_signature(shopify_raw_body, header, [SECRET, OLD_SECRET])

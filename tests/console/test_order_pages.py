@@ -105,7 +105,7 @@ async def test_the_review_queue_hides_forms_from_an_analyst(client, db, login, c
     assert refused.status_code == 403
 
 
-async def test_a_phone_order_is_placed_once_even_when_submitted_twice(client, db, login, console):
+async def test_s_idem_11_a_phone_order_is_placed_once_even_when_submitted_twice(client, db, login, console):
     cup = await make_sku(db, stock=10, price="300")
     page = await console("support")
     form = (await page.get("/console/orders/new")).text

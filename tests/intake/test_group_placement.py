@@ -56,7 +56,7 @@ async def test_each_order_of_a_group_gets_its_own_answer(db):
 
 
 @pytest.mark.parametrize("units", [7])
-async def test_a_crowd_for_a_few_units_gets_exactly_them_in_groups(db, units):
+async def test_s_inv_1_a_crowd_for_a_few_units_gets_exactly_them_in_groups(db, units):
     sku = await make_sku(db, stock=units)
     buyers = [request((sku, 1), phone=f"09{n:08d}") for n in range(40)]
     results = await asyncio.gather(

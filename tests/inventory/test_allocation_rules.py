@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dingdan.inventory.rules import Allocation, Level, allocate, allocate_in_turn, crossed_low_stock, total_demand
+from dingdan.inventory.rules import (
+    Allocation,
+    Level,
+    allocate,
+    allocate_in_turn,
+    crossed_low_stock,
+    total_demand,
+)
 
 
 def level(sku: str, wid: int, on_hand: int, reserved: int = 0, priority: int = 10) -> Level:
@@ -29,7 +36,7 @@ def test_split_by_priority_when_no_single_warehouse_covers():
     assert plan.shortages == {"A": 2}
 
 
-def test_two_lines_of_one_sku_are_one_demand():
+def test_s_inv_2_two_lines_of_one_sku_are_one_demand():
     assert total_demand([("A", 3), ("B", 1), ("A", 3)]) == {"A": 6, "B": 1}
     plan = allocate(total_demand([("A", 3), ("A", 3)]), [level("A", 1, 5)])
     assert plan.shortages == {"A": 1}

@@ -31,7 +31,7 @@ async def _two_reservers(db, reserve_one) -> list[str]:
     return outcomes
 
 
-async def test_last_unit_goes_to_exactly_one_of_two_racing_reservers(db):
+async def test_s_inv_5_last_unit_goes_to_exactly_one_of_two_racing_reservers(db):
     sku = await make_sku(db, stock=1)
 
     async def reserve_one(ref, barrier):
@@ -45,7 +45,7 @@ async def test_last_unit_goes_to_exactly_one_of_two_racing_reservers(db):
     assert await stock_of(db, sku) == (1, 1, 0)
 
 
-async def test_a_read_then_write_reservation_loses_an_update(db):
+async def test_s_inv_5_a_read_then_write_reservation_loses_an_update(db):
     """The same race against a deliberately naive implementation shows the test bites."""
     if db.is_sqlite:
         pytest.skip("SQLite serialises writers at BEGIN IMMEDIATE: the naive race cannot interleave")
@@ -64,7 +64,7 @@ async def test_a_read_then_write_reservation_loses_an_update(db):
     assert await stock_of(db, sku) == (1, 1, 0)  # … but only one is recorded: a lost update
 
 
-async def test_a_write_that_breaks_the_check_constraint_is_a_409_and_writes_nothing(client, db, login, monkeypatch):
+async def test_s_inv_8_a_write_that_breaks_the_check_constraint_is_a_409_and_writes_nothing(client, db, login, monkeypatch):
     sku = await make_sku(db, stock=5)
     unguarded = {
         name: type(statement)(statement.text.split("WHERE")[0] + "WHERE s.sku = v.sku AND s.warehouse_id = v.warehouse_id")

@@ -41,7 +41,7 @@ async def check_invariants(db) -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
-async def test_random_orders_cancels_and_adjustments_keep_stock_whole(db, ops):
+async def test_s_inv_3_random_orders_cancels_and_adjustments_keep_stock_whole(db, ops):
     run = next(_runs)
     skus = [await make_sku(db, stock=5, sku=f"PROP-{run}-{i}") for i in range(3)]
     placed: list[str] = []

@@ -131,7 +131,7 @@ async def test_each_status_change_sends_one_sms_and_one_email(
     assert len(customer_log) == 8
 
 
-async def test_a_sender_killed_between_claim_and_mark_sent_sends_once_after_restart(
+async def test_s_cr_3_a_sender_killed_between_claim_and_mark_sent_sends_once_after_restart(
     client, db, login, smtp_server, sms, frozen, sim
 ):
     email = SmtpEmailSender(

@@ -28,7 +28,7 @@ def scalar(url: str, sql: str) -> int:
     return int(value)
 
 
-async def test_orders_through_two_apis_survive_a_killed_worker():
+async def test_s_cr_3_orders_through_two_apis_survive_a_killed_worker():
     with ops_cluster.running("dingdan_cluster_test") as running:
         api1, api2 = running.apis
         async with httpx.AsyncClient(timeout=30) as http:

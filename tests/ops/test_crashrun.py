@@ -6,7 +6,7 @@ from __future__ import annotations
 from ops import crashrun
 
 
-def test_sqlite_survives_being_killed_under_load():
+def test_s_cr_2_s_idem_8_s_out_1_sqlite_survives_being_killed_under_load():
     summary = crashrun.run("sqlite", cycles=3, seconds=1.5, restart_postgres=False)
     assert summary["acknowledged"] > 0, summary
     assert summary["acknowledged but missing"] == 0

@@ -29,7 +29,7 @@ ALLOWED = {
 
 
 @pytest.mark.parametrize(("current", "target"), list(itertools.product(OrderStatus, OrderStatus)))
-def test_only_documented_transitions_are_allowed(current, target):
+def test_s_fuzz_3_only_documented_transitions_are_allowed(current, target):
     assert can_transition(current, target) == ((current.value, target.value) in ALLOWED)
 
 

@@ -47,18 +47,18 @@ def test_valid_message_is_accepted() -> None:
     assert (message.message_id, message.body) == ("evt_1", BODY)
 
 
-def test_body_changed_by_one_byte_is_rejected() -> None:
+def test_s_wh_1_body_changed_by_one_byte_is_rejected() -> None:
     tampered = BODY.replace(b"50.00", b"50.01")
     with pytest.raises(WebhookSignatureInvalid):
         sw.verify(signed_at(NOW), tampered, [SECRET], NOW)
 
 
-def test_wrong_secret_is_rejected() -> None:
+def test_s_wh_1_wrong_secret_is_rejected() -> None:
     with pytest.raises(WebhookSignatureInvalid):
         sw.verify(signed_at(NOW), BODY, [sw.generate_secret()], NOW)
 
 
-def test_reserialised_json_is_rejected() -> None:
+def test_s_wh_1_reserialised_json_is_rejected() -> None:
     reserialised = json.dumps(json.loads(BODY)).encode()
     assert reserialised != BODY
     with pytest.raises(WebhookSignatureInvalid):
@@ -66,7 +66,7 @@ def test_reserialised_json_is_rejected() -> None:
 
 
 @pytest.mark.parametrize("header", [sw.ID_HEADER, sw.TIMESTAMP_HEADER, sw.SIGNATURE_HEADER])
-def test_missing_header_is_rejected_as_unsigned(header: str) -> None:
+def test_s_wh_1_missing_header_is_rejected_as_unsigned(header: str) -> None:
     headers = signed_at(NOW)
     del headers[header]
     with pytest.raises(WebhookSignatureInvalid, match=header):
@@ -81,7 +81,7 @@ def test_missing_header_is_rejected_as_unsigned(header: str) -> None:
         (sw.SIGNATURE_HEADER, "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
     ],
 )
-def test_malformed_header_is_a_bad_request(header: str, value: str) -> None:
+def test_s_wh_1_malformed_header_is_a_bad_request(header: str, value: str) -> None:
     headers = signed_at(NOW)
     headers[header] = value
     with pytest.raises(WebhookMalformed):
@@ -96,25 +96,25 @@ def test_signatures_of_an_unknown_version_do_not_count() -> None:
 
 
 @pytest.mark.parametrize("offset", [-299, 299, -300, 300])
-def test_timestamp_within_300_seconds_either_way_is_accepted(offset: int) -> None:
+def test_s_wh_2_timestamp_within_300_seconds_either_way_is_accepted(offset: int) -> None:
     sent = NOW + timedelta(seconds=offset)
     assert sw.verify(signed_at(sent), BODY, [SECRET], NOW).message_id == "evt_1"
 
 
 @pytest.mark.parametrize("offset", [-301, 301, -86400])
-def test_timestamp_beyond_300_seconds_either_way_is_rejected(offset: int) -> None:
+def test_s_wh_2_timestamp_beyond_300_seconds_either_way_is_rejected(offset: int) -> None:
     sent = NOW + timedelta(seconds=offset)
     with pytest.raises(WebhookSignatureInvalid, match="tolerance"):
         sw.verify(signed_at(sent), BODY, [SECRET], NOW)
 
 
-def test_during_rotation_old_and_new_secrets_both_verify() -> None:
+def test_s_wh_7_during_rotation_old_and_new_secrets_both_verify() -> None:
     old, new = sw.generate_secret(), sw.generate_secret()
     assert sw.verify(signed_at(NOW, BODY, old), BODY, [old, new], NOW)
     assert sw.verify(signed_at(NOW, BODY, new), BODY, [old, new], NOW)
 
 
-def test_after_rotation_the_removed_secret_is_rejected() -> None:
+def test_s_wh_7_after_rotation_the_removed_secret_is_rejected() -> None:
     old, new = sw.generate_secret(), sw.generate_secret()
     with pytest.raises(WebhookSignatureInvalid):
         sw.verify(signed_at(NOW, BODY, old), BODY, [new], NOW)
@@ -137,7 +137,7 @@ def test_no_configured_secret_accepts_nothing() -> None:
         sw.verify(signed_at(NOW), BODY, [], NOW)
 
 
-def test_signatures_are_compared_in_constant_time() -> None:
+def test_s_wh_1_signatures_are_compared_in_constant_time() -> None:
     source = inspect.getsource(sw.verify)
     assert "hmac.compare_digest" in source
     assert "expected ==" not in source and "== expected" not in source

@@ -39,7 +39,7 @@ def broker_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-async def test_events_reach_a_worker_through_the_broker_and_run_once(db: Database, broker_url: str):
+async def test_s_out_2_events_reach_a_worker_through_the_broker_and_run_once(db: Database, broker_url: str):
     if db.is_sqlite:
         pytest.skip("a broker is for several processes on PostgreSQL")
     seen: list[int] = []

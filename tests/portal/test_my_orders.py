@@ -166,7 +166,7 @@ async def test_confirm_receipt_completes_a_delivered_order(client, db, customer)
         ("POST", "/pay", None),
     ],
 )
-async def test_customer_a_never_reaches_customer_b_orders(client, db, customer, method, suffix, body):
+async def test_s_sec_1_customer_a_never_reaches_customer_b_orders(client, db, customer, method, suffix, body):
     sku = await make_sku(db, stock=5)
     alice, bob = await customer(), await customer()
     bobs = await place_mine(client, bob, (sku, 1))

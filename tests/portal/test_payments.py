@@ -87,7 +87,7 @@ async def test_a_failed_payment_can_be_tried_again(client, db, customer):
     ] == "paid"
 
 
-async def test_a_webhook_with_a_bad_signature_is_401_and_writes_nothing(client, db, customer):
+async def test_s_wh_1_a_webhook_with_a_bad_signature_is_401_and_writes_nothing(client, db, customer):
     sku = await make_sku(db, stock=5)
     me = await customer()
     order = await place_mine(client, me, (sku, 1))
@@ -112,7 +112,7 @@ async def test_a_webhook_with_a_bad_signature_is_401_and_writes_nothing(client, 
     ] == "unpaid"
 
 
-async def test_replayed_webhooks_change_nothing(client, db, customer, login):
+async def test_s_wh_3_replayed_webhooks_change_nothing(client, db, customer, login):
     sku = await make_sku(db, stock=5)
     me = await customer()
     order = await place_mine(client, me, (sku, 1))
@@ -129,7 +129,7 @@ async def test_replayed_webhooks_change_nothing(client, db, customer, login):
     assert before.count("order.paid") == 1
 
 
-async def test_a_payment_for_a_cancelled_order_is_flagged_for_refund_and_reserves_nothing(
+async def test_s_pay_5_a_payment_for_a_cancelled_order_is_flagged_for_refund_and_reserves_nothing(
     client, db, customer, login
 ):
     sku = await make_sku(db, stock=5)
@@ -160,7 +160,7 @@ async def test_a_payment_for_a_cancelled_order_is_flagged_for_refund_and_reserve
     assert refund.status_code == 201 and refund.json()["status"] == "succeeded"
 
 
-async def test_partial_then_full_refund_and_never_more(client, db, customer, login):
+async def test_s_pay_1_partial_then_full_refund_and_never_more(client, db, customer, login):
     me, order, _ = await paid_order(client, db, customer, price="900")  # total 980 with shipping
     owner = await login("owner")
     url = f"/api/v1/orders/{order['number']}/refunds"
@@ -181,7 +181,7 @@ async def test_partial_then_full_refund_and_never_more(client, db, customer, log
     assert clerkless.status_code == 403
 
 
-async def test_concurrent_partial_refunds_never_exceed_the_captured_amount(client, db, customer, login):
+async def test_s_pay_2_concurrent_partial_refunds_never_exceed_the_captured_amount(client, db, customer, login):
     _, order, _ = await paid_order(client, db, customer, price="900")  # 980 captured
     owner = await login("owner")
     url = f"/api/v1/orders/{order['number']}/refunds"
@@ -197,7 +197,7 @@ async def test_concurrent_partial_refunds_never_exceed_the_captured_amount(clien
     assert sum(r.amount for r in provider_refunds) == Decimal("900")
 
 
-async def test_a_timed_out_refund_is_retried_with_the_same_provider_key(client, db, customer, login):
+async def test_s_pay_3_a_timed_out_refund_is_retried_with_the_same_provider_key(client, db, customer, login):
     _, order, _ = await paid_order(client, db, customer)
     owner = {**(await login("owner")), "Idempotency-Key": "refund-7"}
     url = f"/api/v1/orders/{order['number']}/refunds"
@@ -214,7 +214,7 @@ async def test_a_timed_out_refund_is_retried_with_the_same_provider_key(client, 
     assert payment.status == "partially_refunded"
 
 
-async def test_provider_refund_echo_is_applied_once(client, db, customer, login):
+async def test_s_wh_9_provider_refund_echo_is_applied_once(client, db, customer, login):
     _, order, _ = await paid_order(client, db, customer)
     await client.post(
         f"/api/v1/orders/{order['number']}/refunds", json={"amount": "50"}, headers=await login("owner")

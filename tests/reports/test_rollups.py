@@ -43,7 +43,7 @@ async def test_rebuild_from_orders_equals_what_the_events_built(client, db, hist
     assert await snapshot(db) == built_by_events
 
 
-async def test_running_a_handler_again_changes_nothing(client, db, history):
+async def test_s_out_5_running_a_handler_again_changes_nothing(client, db, history):
     before = await snapshot(db)
     for number in history.numbers[:5]:
         event = Event("order.placed", "order", number, {}, id=10**9)
@@ -75,7 +75,7 @@ async def test_late_refund_and_cancellation_update_the_day_the_order_was_placed(
     assert (await sales_on(client, headers, day))["orders"] == 0
 
 
-async def test_concurrent_deliveries_of_one_order_count_it_once(client, db, login):
+async def test_s_out_2_concurrent_deliveries_of_one_order_count_it_once(client, db, login):
     await make_products(db)
     placed = await submit_order(db, request=order_request(random.Random(2), 2), intake=Intake("t", "t"))
     number = placed.body["number"]

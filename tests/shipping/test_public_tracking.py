@@ -45,7 +45,7 @@ async def test_lookup_by_tracking_number_shows_what_a_label_shows(client, db, lo
     assert answer.headers["cache-control"] == "no-store"
 
 
-async def test_lookup_by_order_needs_the_phone_suffix_and_misses_look_alike(client, db, login, carriers):
+async def test_s_sec_5_lookup_by_order_needs_the_phone_suffix_and_misses_look_alike(client, db, login, carriers):
     number, _ = await shipped_and_moving(client, db, login, carriers)
     right = await client.get(f"/api/v1/tracking?order_number={number}&phone_last4=5678")
     assert right.status_code == 200
@@ -61,7 +61,7 @@ async def test_lookup_by_order_needs_the_phone_suffix_and_misses_look_alike(clie
     assert len({tuple(sorted(h for h in a.headers.items() if h[0] not in per_request)) for a in answers}) == 1
 
 
-async def test_lookups_are_rate_limited(client, db, login, carriers):
+async def test_s_sec_6_lookups_are_rate_limited(client, db, login, carriers):
     number, _ = await shipped_and_moving(client, db, login, carriers)
     codes = [
         (await client.get(f"/api/v1/tracking?order_number={number}&phone_last4={n:04d}")).status_code

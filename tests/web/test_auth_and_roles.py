@@ -20,7 +20,7 @@ async def test_token_login_and_logout(client, login):
     assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 401
 
 
-async def test_wrong_password_is_401_and_then_throttled_with_retry_after(client, login):
+async def test_s_sec_7_wrong_password_is_401_and_then_throttled_with_retry_after(client, login):
     await login("clerk")
     statuses = []
     for _ in range(11):
@@ -33,7 +33,7 @@ async def test_wrong_password_is_401_and_then_throttled_with_retry_after(client,
     assert int(answer.headers["retry-after"]) > 0
 
 
-async def test_missing_or_forged_tokens_get_401(client):
+async def test_s_sec_7_missing_or_forged_tokens_get_401(client):
     assert (await client.get("/api/v1/orders")).status_code == 401
     forged = await client.get("/api/v1/orders", headers={"Authorization": "Bearer dd_forged"})
     assert forged.status_code == 401

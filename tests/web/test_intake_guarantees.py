@@ -18,7 +18,7 @@ async def count_orders(db) -> int:
         return await session.scalar(select(func.count()).select_from(Order))
 
 
-async def test_200_buyers_for_50_units_exactly_50_win(client, db, login):
+async def test_s_inv_1_200_buyers_for_50_units_exactly_50_win(client, db, login):
     sku = await make_sku(db, stock=50)
     headers = await login("clerk")
 
@@ -38,7 +38,18 @@ async def test_200_buyers_for_50_units_exactly_50_win(client, db, login):
     assert await count_orders(db) == 50
 
 
-async def test_same_idempotency_key_twenty_times_at_once_makes_one_order(client, db, login):
+async def test_s_idem_1_same_key_replayed_100_times_answers_the_same_bytes(client, db, login):
+    sku = await make_sku(db, stock=100)
+    headers = {**(await login("clerk")), "Idempotency-Key": "replay-100"}
+    body = order_body((sku, 1))
+    answers = [await client.post("/api/v1/orders", json=body, headers=headers) for _ in range(100)]
+    assert [a.status_code for a in answers] == [201] + [200] * 99
+    assert len({a.content for a in answers}) == 1
+    assert await count_orders(db) == 1
+    assert await stock_of(db, sku) == (100, 1, 99)
+
+
+async def test_s_idem_2_same_idempotency_key_twenty_times_at_once_makes_one_order(client, db, login):
     sku = await make_sku(db, stock=100)
     headers = {**(await login("clerk")), "Idempotency-Key": "checkout-8f2a"}
     body = order_body((sku, 1))
@@ -57,7 +68,7 @@ async def test_same_idempotency_key_twenty_times_at_once_makes_one_order(client,
     assert await stock_of(db, sku) == (100, 1, 99)
 
 
-async def test_idempotency_key_with_another_body_is_refused(client, db, login):
+async def test_s_idem_3_idempotency_key_with_another_body_is_refused(client, db, login):
     sku = await make_sku(db, stock=10)
     headers = {**(await login("clerk")), "Idempotency-Key": "k-1"}
     assert (
@@ -69,7 +80,7 @@ async def test_idempotency_key_with_another_body_is_refused(client, db, login):
     assert await stock_of(db, sku) == (10, 1, 9)
 
 
-async def test_a_refused_request_is_not_stored_under_its_key(client, db, login):
+async def test_s_idem_7_a_refused_request_is_not_stored_under_its_key(client, db, login):
     sku = await make_sku(db, stock=10)
     headers = {**(await login("clerk")), "Idempotency-Key": "k-2"}
     bad = order_body((sku, 1))
@@ -81,7 +92,7 @@ async def test_a_refused_request_is_not_stored_under_its_key(client, db, login):
     assert await count_orders(db) == 1
 
 
-async def test_same_key_from_two_callers_makes_two_orders(client, db, login):
+async def test_s_idem_5_same_key_from_two_callers_makes_two_orders(client, db, login):
     sku = await make_sku(db, stock=10)
     for role in ("clerk", "owner"):
         headers = {**(await login(role)), "Idempotency-Key": "shared"}
@@ -92,7 +103,7 @@ async def test_same_key_from_two_callers_makes_two_orders(client, db, login):
 
 
 @pytest.mark.parametrize("key", ["", " ", "x" * 256, "é-key".encode(), '"unterminated'])
-async def test_malformed_idempotency_keys_get_400(client, db, login, key):
+async def test_s_idem_4_malformed_idempotency_keys_get_400(client, db, login, key):
     sku = await make_sku(db)
     headers = {**(await login("clerk")), "Idempotency-Key": key}
     answer = await client.post("/api/v1/orders", json=order_body((sku, 1)), headers=headers)
@@ -133,7 +144,9 @@ BAD_BODIES = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_BODIES))
-async def test_bad_input_gets_a_problem_naming_the_field_and_changes_nothing(client, db, login, case):
+async def test_s_err_1_s_err_2_s_sec_3_bad_input_gets_a_problem_naming_the_field_and_changes_nothing(
+    client, db, login, case
+):
     sku = await make_sku(db, stock=10)
     build, field = BAD_BODIES[case]
     answer = await client.post("/api/v1/orders", json=build(sku), headers=await login("clerk"))
@@ -141,6 +154,8 @@ async def test_bad_input_gets_a_problem_naming_the_field_and_changes_nothing(cli
     assert answer.headers["content-type"] == "application/problem+json"
     problem = answer.json()
     assert problem["status"] == answer.status_code
+    assert problem["type"].startswith("/problems/") and problem["title"] and problem["detail"]
+    assert "Traceback" not in answer.text and "SELECT" not in answer.text and ".py" not in answer.text
     assert field in [e["field"] for e in problem["errors"]], problem
     assert await count_orders(db) == 0
     assert await stock_of(db, sku) == (10, 0, 10)
@@ -155,7 +170,7 @@ async def test_malformed_json_is_a_4xx_problem(client, db, login, raw):
     assert await count_orders(db) == 0
 
 
-async def test_a_5_mb_body_is_refused_before_it_is_read(client, db, login):
+async def test_s_sec_8_a_5_mb_body_is_refused_before_it_is_read(client, db, login):
     sku = await make_sku(db)
     body = order_body((sku, 1), note="x" * (5 * 1024 * 1024))
     answer = await client.post(
@@ -168,7 +183,7 @@ async def test_a_5_mb_body_is_refused_before_it_is_read(client, db, login):
     assert await count_orders(db) == 0
 
 
-async def test_keys_are_remembered_for_24_hours_exactly(client, db, login):
+async def test_s_idem_6_keys_are_remembered_for_24_hours_exactly(client, db, login):
     from dingdan.platform import clock
 
     sku = await make_sku(db, stock=10)

@@ -144,7 +144,7 @@ async def test_placing_an_order_costs_the_same_few_statements_whatever_its_size(
     assert counts[0] <= 8, counts
 
 
-async def test_same_external_id_never_makes_two_orders(client, db, login):
+async def test_s_idem_9_same_external_id_never_makes_two_orders(client, db, login):
     sku = await make_sku(db, stock=50)
     headers = await login("clerk")
     body = order_body((sku, 1), external_id="SHOP-777")

@@ -70,7 +70,7 @@ def api_routes() -> list[tuple[str, str, Any]]:
 ROUTES = api_routes()
 
 
-def test_every_route_is_public_or_declares_who_may_call_it():
+def test_s_sec_10_every_route_is_public_or_declares_who_may_call_it():
     unprotected = [
         (m, p)
         for m, p, r in ROUTES
@@ -95,7 +95,7 @@ def expected(kind: str, permission: object, caller: str) -> bool:
     return kind != "customer"
 
 
-async def test_each_caller_gets_what_the_permission_table_says(client, db, login, customer_headers):
+async def test_s_sec_2_each_caller_gets_what_the_permission_table_says(client, db, login, customer_headers):
     callers = {role.value: await login(role.value) for role in Role} | {"customer": customer_headers}
     wrong = []
     for method, path, route in ROUTES:

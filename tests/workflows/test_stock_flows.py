@@ -45,7 +45,7 @@ async def test_backorder_channel_accepts_flags_and_reserves_when_stock_arrives(c
     assert (await client.post(f"/api/v1/orders/{order['number']}/confirm", headers=owner)).status_code == 200
 
 
-async def test_unpaid_orders_are_cancelled_after_the_timeout_and_stock_comes_back(client, db, login):
+async def test_s_inv_7_unpaid_orders_are_cancelled_after_the_timeout_and_stock_comes_back(client, db, login):
     sku = await make_sku(db, stock=3)
     frozen = clock.FrozenClock()
     clock.set_clock(frozen)

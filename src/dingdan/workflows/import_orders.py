@@ -34,7 +34,7 @@ from dingdan.orders.schemas import OrderIn
 from dingdan.platform import events
 from dingdan.platform.db import Database
 from dingdan.platform.errors import DomainError
-from dingdan.workflows.place_order import Intake, place_order, submit_order
+from dingdan.workflows.place_order import Intake, Pending, place_order, place_orders, submit_order
 
 BATCH_SIZE = 200
 PREVIEW_SIZE = 50
@@ -259,10 +259,20 @@ class _Placer:
     async def _place_quickly(
         self, session: AsyncSession, requests: list[tuple[ParsedOrder, OrderIn]]
     ) -> _BatchOutcome:
-        """The whole batch in one transaction; the first refusal rolls it all back."""
-        for _, request in requests:
-            await place_order(session, request=request, intake=self.intake, fingerprint=_fingerprint(request))
-        return _BatchOutcome(created=len(requests))
+        """The whole batch placed together, with the statements of one order; a refused order
+        is reported on its rows. A number or key already taken rolls it all back (AlreadyPlaced)
+        for the slower path, one savepoint per order."""
+        pending = [Pending(request, self.intake, _fingerprint(request)) for _, request in requests]
+        outcome = _BatchOutcome()
+        results = await place_orders(session, batch=pending)
+        for (parsed, _), result in zip(requests, results, strict=True):
+            if isinstance(result, DomainError):
+                outcome.errors.extend(reject(parsed, [_refusal(parsed, result)]))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                outcome.created += 1
+        return outcome
 
     async def _place_batch(
         self, session: AsyncSession, requests: list[tuple[ParsedOrder, OrderIn]]
