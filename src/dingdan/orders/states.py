@@ -68,6 +68,10 @@ TAB_OF: dict[OrderStatus, Tab] = {
     S.CANCELLED: Tab.CANCELLED,
 }
 
+# What a merchant may confirm. Shipped orders also go back to confirmed, but only when their
+# parcels are cancelled before collection (shipping), never by confirming them again.
+CONFIRMABLE = frozenset({S.PENDING_PAYMENT, S.PENDING_REVIEW})
+
 # Statuses in which the order still holds stock reservations and can be edited.
 OPEN_STATUSES = frozenset({S.PENDING_PAYMENT, S.PENDING_REVIEW, S.CONFIRMED})
 

@@ -76,3 +76,25 @@ class WebhookReceipt(Base):
     event_type: Mapped[str] = mapped_column(String(40))
     provider_payment_id: Mapped[str] = mapped_column(String(120))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ParkedEvent(Base):
+    """A verified provider event for a payment we do not know yet: its provider id was still
+    being committed when the webhook came (the provider can be faster than our own write).
+    It is acknowledged, kept here, and applied once the payment appears."""
+
+    __tablename__ = "payments_parked_event"
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    provider_payment_id: Mapped[str] = mapped_column(String(120))
+    provider_refund_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    order_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_payments_parked_event_payment", "provider", "provider_payment_id"),)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dingdan.payments import rules
 from dingdan.payments.adapters.base import ProviderEvent, ProviderEventType, RefundStatus
 from dingdan.payments.errors import PaymentNotRefundable, UnknownPayment
-from dingdan.payments.models import Payment, Refund, WebhookReceipt
+from dingdan.payments.models import ParkedEvent, Payment, Refund, WebhookReceipt
 from dingdan.payments.rules import PaymentStatus
 from dingdan.platform import clock
 
@@ -115,6 +115,75 @@ async def claim_webhook(session: AsyncSession, *, provider: str, event: Provider
         .returning(WebhookReceipt.event_id)
     )
     return await session.scalar(stmt) is not None
+
+
+def park_event(session: AsyncSession, *, provider: str, event: ProviderEvent) -> None:
+    """Keep an event whose payment is not known yet (claim_webhook already deduped it)."""
+    session.add(
+        ParkedEvent(
+            provider=provider,
+            event_id=event.event_id,
+            event_type=event.type.value,
+            provider_payment_id=event.provider_payment_id,
+            provider_refund_id=event.provider_refund_id,
+            order_number=event.order_number,
+            amount=event.amount,
+            currency=event.currency,
+            occurred_at=event.occurred_at,
+            received_at=clock.now(),
+            applied_at=None,
+        )
+    )
+
+
+async def take_parked_events(
+    session: AsyncSession, *, provider: str, provider_payment_id: str
+) -> list[ProviderEvent]:
+    """The parked events of a payment that is now known, oldest first, marked as applied
+    (the caller applies them in this transaction)."""
+    stmt = (
+        select(ParkedEvent)
+        .where(
+            ParkedEvent.provider == provider,
+            ParkedEvent.provider_payment_id == provider_payment_id,
+            ParkedEvent.applied_at.is_(None),
+        )
+        .order_by(ParkedEvent.occurred_at, ParkedEvent.received_at)
+        .with_for_update()
+    )
+    parked = list((await session.scalars(stmt)).all())
+    for row in parked:
+        row.applied_at = clock.now()
+    await session.flush()
+    return [
+        ProviderEvent(
+            event_id=row.event_id,
+            type=ProviderEventType(row.event_type),
+            provider_payment_id=row.provider_payment_id,
+            amount=row.amount,
+            currency=row.currency,
+            occurred_at=row.occurred_at,
+            provider_refund_id=row.provider_refund_id,
+            order_number=row.order_number,
+        )
+        for row in parked
+    ]
+
+
+async def list_parked_now_known(session: AsyncSession, *, limit: int = 200) -> list[tuple[str, str]]:
+    """(provider, provider payment id) of parked events whose payment has appeared since."""
+    stmt = (
+        select(ParkedEvent.provider, ParkedEvent.provider_payment_id)
+        .join(
+            Payment,
+            (Payment.provider == ParkedEvent.provider)
+            & (Payment.provider_payment_id == ParkedEvent.provider_payment_id),
+        )
+        .where(ParkedEvent.applied_at.is_(None))
+        .distinct()
+        .limit(limit)
+    )
+    return [(provider, payment_id) for provider, payment_id in await session.execute(stmt)]
 
 
 def apply_payment_event(payment: Payment, event_type: ProviderEventType) -> bool:

@@ -83,27 +83,35 @@ def shop_zone(name: str | None = None) -> ZoneInfo:
     return ZoneInfo(name or get_settings().time_zone)
 
 
-def _upsert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 async def apply_changes(session: AsyncSession, changes: facts.Contributions) -> None:
     """Add each row of `changes` to its rollup table (insert or increment), in key order."""
+    dialect = session.get_bind().dialect.name
     for name, rows in changes.items():
         if not rows:
             continue
-        table = ROLLUP_TABLES[name]
         keys = facts.ROLLUP_KEYS[name]
-        measures = [c.name for c in table.columns if c.name not in keys]
+        measures = _measures(name)
         values = [
             {**dict(zip(keys, key, strict=True)), **{m: delta.get(m, 0) for m in measures}}
             for key, delta in sorted(rows.items(), key=lambda item: tuple(map(str, item[0])))
         ]
-        stmt = _upsert(session)(table).values(values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={m: table.c[m] + stmt.excluded[m] for m in measures}
-        )
-        await session.execute(stmt)
+        await session.execute(_increment(dialect, name), values)
+
+
+def _measures(name: str) -> list[str]:
+    return [c.name for c in ROLLUP_TABLES[name].columns if c.name not in facts.ROLLUP_KEYS[name]]
+
+
+@lru_cache
+def _increment(dialect: str, name: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE adding the measures, built once per table and run with
+    a list of rows (a VALUES list built per call was compiled per call)."""
+    table = ROLLUP_TABLES[name]
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(facts.ROLLUP_KEYS[name]),
+        set_={m: table.c[m] + stmt.excluded[m] for m in _measures(name)},
+    )
 
 
 async def _order_inputs(

@@ -50,6 +50,7 @@ class ScanOutcome:
     shipment: dict[str, Any]
     new_scans: int
     change: StatusChange | None
+    kept: tuple[TrackingEvent, ...] = ()  # the new scans, oldest first
 
 
 def _insert_ignoring(session: AsyncSession) -> Any:
@@ -197,7 +198,7 @@ async def record_scans(
             to_status=change.to_status.value,
             reason=updated["reason"],
         )
-    return ScanOutcome(updated, len(new), change)
+    return ScanOutcome(updated, len(new), change, tuple(new))
 
 
 async def _insert_new_scans(

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.orders import service as orders
+from dingdan.orders.errors import InvalidTransition
 from dingdan.orders.schemas import order_view
-from dingdan.orders.states import OrderStatus
+from dingdan.orders.states import CONFIRMABLE, OrderStatus
 from dingdan.platform.errors import Conflict
 
 
@@ -19,6 +20,13 @@ class BackorderOutstanding(Conflict):
 
 async def confirm_order(session: AsyncSession, *, number: str, actor: str, note: str = "") -> dict[str, Any]:
     order = await orders.get_order_row(session, number=number, for_update=True)
+    if OrderStatus(order["status"]) not in CONFIRMABLE:
+        raise InvalidTransition(
+            f"an order in status {order['status']} cannot be confirmed",
+            field="status",
+            current=order["status"],
+            target=OrderStatus.CONFIRMED.value,
+        )
     lines = (await orders.get_lines(session, order_ids=[order["id"]]))[order["id"]]
     waiting = [ln["sku"] for ln in lines if ln["backordered_quantity"]]
     if waiting:

@@ -110,9 +110,25 @@ async def apply_scans(
     outcome = await shipping.record_scans(
         session, shipment=shipment, scans=scans, actor=actor, estimated_delivery=estimated_delivery
     )
+    causes = _problem_causes(outcome.kept)
     if outcome.change is not None:
-        await _react(session, outcome.shipment, outcome.change, actor, case_kind)
+        await _react(session, outcome.shipment, outcome.change, actor, case_kind, causes)
+    elif causes:
+        await _open_cases(session, outcome.shipment, causes, actor, case_kind)
     return outcome
+
+
+def _problem_causes(scans: Sequence[TrackingEvent]) -> list[str]:
+    """The problems the new scans report, whether or not they set the parcel's status: a
+    problem scan arriving after a later scan (or inside one full-history push) opens the same
+    case as when it comes alone and in time."""
+    causes = []
+    for scan in scans:
+        if scan.status in PROBLEM_STATUSES:
+            cause = scan.reason.value if scan.reason else PROBLEM_STATUSES[scan.status]
+            if cause not in causes:
+                causes.append(cause)
+    return causes
 
 
 async def _react(
@@ -121,6 +137,7 @@ async def _react(
     change: shipping.StatusChange,
     actor: str,
     case_kind: cases.CaseKind,
+    causes: Sequence[str],
 ) -> None:
     number, tracking_number = shipment["order_number"], shipment["tracking_number"]
     orders.record_timeline(
@@ -136,20 +153,29 @@ async def _react(
     )
     if change.to_status is TrackingStatus.CANCELLED and change.from_status in shipping.NOT_COLLECTED:
         await _put_back(session, shipment, actor)
-    if change.to_status in PROBLEM_STATUSES:
-        cause = change.reason.value if change.reason else PROBLEM_STATUSES[change.to_status]
+    await _open_cases(session, shipment, causes, actor, case_kind)
+    await sync_order_fulfilment(session, order_number=number, actor=actor, reason=f"parcel {tracking_number}")
+
+
+async def _open_cases(
+    session: AsyncSession,
+    shipment: Mapping[Any, Any],
+    causes: Sequence[str],
+    actor: str,
+    case_kind: cases.CaseKind,
+) -> None:
+    for cause in causes:
         case_id = await cases.open_case(session, shipment=shipment, kind=case_kind, cause=cause, actor=actor)
         if case_id is not None:
             orders.record_timeline(
                 session,
-                number,
+                shipment["order_number"],
                 "order.parcel_exception",
                 actor,
                 case_id=case_id,
                 cause=cause,
-                tracking_number=tracking_number,
+                tracking_number=shipment["tracking_number"],
             )
-    await sync_order_fulfilment(session, order_number=number, actor=actor, reason=f"parcel {tracking_number}")
 
 
 async def _put_back(session: AsyncSession, shipment: Mapping[Any, Any], actor: str) -> None:

@@ -51,9 +51,13 @@ def alerts_for(event: Event) -> tuple[MessageKind, ...]:
 
 
 async def staff_handling(session: AsyncSession, permission: Permission) -> list[tuple[int, str]]:
-    roles = [role.value for role in PERMISSIONS[permission]]
-    stmt = select(Staff.id, Staff.email).where(Staff.role.in_(roles), Staff.active.is_(True))
-    return [(row.id, row.email) for row in await session.execute(stmt.order_by(Staff.id))]
+    # Read once per transaction: the relay alerts for a whole batch of events in one.
+    memo: dict[Permission, list[tuple[int, str]]] = session.info.setdefault("dingdan.staff_handling", {})
+    if permission not in memo:
+        roles = [role.value for role in PERMISSIONS[permission]]
+        stmt = select(Staff.id, Staff.email).where(Staff.role.in_(roles), Staff.active.is_(True))
+        memo[permission] = [(row.id, row.email) for row in await session.execute(stmt.order_by(Staff.id))]
+    return memo[permission]
 
 
 async def alert_context(session: AsyncSession, event: Event) -> dict[str, Any]:
@@ -106,7 +110,11 @@ async def _alerts(
     context: dict[str, Any],
     people: Sequence[tuple[int, str]],
 ) -> list[service.Outgoing]:
-    choices = await preferences.get_staff_choices(session, staff_ids=[sid for sid, _ in people])
+    memo = session.info.setdefault("dingdan.staff_choices", {})
+    wanted = tuple(sid for sid, _ in people)
+    if wanted not in memo:
+        memo[wanted] = await preferences.get_staff_choices(session, staff_ids=list(wanted))
+    choices = memo[wanted]
     email_on = get_outlets().email_enabled
     source = f"event:{event.id}:{kind.value}"
     items = []

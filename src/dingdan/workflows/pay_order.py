@@ -20,6 +20,7 @@ from dingdan.payments.adapters.base import ProviderRegistry
 from dingdan.payments.adapters.sandbox import SANDBOX_CODE
 from dingdan.platform.db import Database
 from dingdan.workflows.customer_orders import require_action
+from dingdan.workflows.payment_webhooks import attach_payment
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,12 @@ async def pay_order(
             plan.order_number, plan.amount, plan.currency, return_url, plan.idempotency_key
         )
         await db.write(
-            lambda session: payments.attach_provider_session(
-                session,
-                payment_id=plan.payment_id,
-                provider_payment_id=opened.provider_payment_id,
-                redirect_url=opened.redirect_url,
-                expires_at=opened.expires_at,
-            )
+            attach_payment,
+            order_number=plan.order_number,
+            payment_id=plan.payment_id,
+            provider_payment_id=opened.provider_payment_id,
+            redirect_url=opened.redirect_url,
+            expires_at=opened.expires_at,
         )
         plan = PaymentPlan(**{**plan.__dict__, "redirect_url": opened.redirect_url})
     return {"payment_id": plan.payment_id, "redirect_url": plan.redirect_url, "status": "pending"}

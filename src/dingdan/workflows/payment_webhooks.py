@@ -3,14 +3,20 @@
 payment.succeeded moves the order from 待付款 to review or confirmed (orders.rules); a payment
 that arrives for a cancelled or already paid order is recorded and flagged for a refund — it
 never re-reserves stock. Refund events settle our own pending refunds (the provider's echo).
+
+A payment event can arrive before we know the payment: the provider may call back before our
+own transaction storing its id has committed. Such an event is acknowledged and parked, and
+applied when the payment is attached (`attach_payment`) or by the `apply_parked_events` job.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dingdan.channels import service as channels
 from dingdan.orders import rules as order_rules
 from dingdan.orders import service as orders
+from dingdan.orders.errors import OrderNotFound
 from dingdan.orders.states import OrderStatus, PaymentStatus
 from dingdan.payments import service as payments
 from dingdan.payments.adapters.base import PaymentProvider, ProviderEvent, ProviderEventType, RefundStatus
@@ -71,11 +78,10 @@ async def apply_event(session: AsyncSession, *, provider_code: str, event: Provi
 
 
 async def _apply_payment_event(session: AsyncSession, provider_code: str, event: ProviderEvent) -> str:
-    payment = await payments.find_by_provider_id(
-        session, provider=provider_code, provider_payment_id=event.provider_payment_id
-    )
+    payment = await _find_payment(session, provider_code, event)
     if payment is None:
-        return "unknown_payment"
+        payments.park_event(session, provider=provider_code, event=event)
+        return "parked"
     if not payments.apply_payment_event(payment, event.type):
         return "unchanged"
     actor = f"provider:{provider_code}"
@@ -87,6 +93,67 @@ async def _apply_payment_event(session: AsyncSession, provider_code: str, event:
         )
     await session.flush()
     return "applied"
+
+
+async def _find_payment(session: AsyncSession, provider_code: str, event: ProviderEvent) -> Payment | None:
+    payment = await payments.find_by_provider_id(
+        session, provider=provider_code, provider_payment_id=event.provider_payment_id
+    )
+    if payment is None and event.order_number:
+        # attach_payment holds the order's row while it stores the provider id: once we hold
+        # it, the payment is either known or that transaction will find this event parked.
+        with contextlib.suppress(OrderNotFound):
+            await orders.get_order_row(session, number=event.order_number, for_update=True)
+            payment = await payments.find_by_provider_id(
+                session, provider=provider_code, provider_payment_id=event.provider_payment_id
+            )
+    return payment
+
+
+async def attach_payment(
+    session: AsyncSession,
+    *,
+    order_number: str,
+    payment_id: int,
+    provider_payment_id: str,
+    redirect_url: str,
+    expires_at: datetime,
+) -> int:
+    """Store the provider's id on our payment, then apply the events that came before it;
+    returns how many were waiting."""
+    await orders.get_order_row(session, number=order_number, for_update=True)
+    payment = await payments.attach_provider_session(
+        session,
+        payment_id=payment_id,
+        provider_payment_id=provider_payment_id,
+        redirect_url=redirect_url,
+        expires_at=expires_at,
+    )
+    return await apply_parked(
+        session, provider_code=payment.provider, provider_payment_id=provider_payment_id
+    )
+
+
+async def apply_parked(session: AsyncSession, *, provider_code: str, provider_payment_id: str) -> int:
+    parked = await payments.take_parked_events(
+        session, provider=provider_code, provider_payment_id=provider_payment_id
+    )
+    for event in parked:
+        await _apply_payment_event(session, provider_code, event)
+    return len(parked)
+
+
+async def apply_parked_events(db: Database) -> int:
+    """Scheduled: parked events whose payment has appeared since (e.g. stored by another
+    process) are applied. Safe to repeat: each parked event is taken once."""
+    async with db.read() as session:
+        known = await payments.list_parked_now_known(session)
+    applied = 0
+    for provider_code, provider_payment_id in known:
+        applied += await db.write(
+            apply_parked, provider_code=provider_code, provider_payment_id=provider_payment_id
+        )
+    return applied
 
 
 async def _on_captured(session: AsyncSession, payment: Payment, event: ProviderEvent, actor: str) -> None:

@@ -14,6 +14,7 @@ from dingdan.workflows.complete_delivered import complete_delivered_orders
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
 from dingdan.workflows.marketplace_intake import purge_old_deliveries
 from dingdan.workflows.parcel_jobs import flag_stuck_parcels, poll_carriers
+from dingdan.workflows.payment_webhooks import apply_parked_events
 from dingdan.workflows.place_order import forget_expired_keys
 
 
@@ -33,5 +34,6 @@ JOBS: list[ScheduledJob] = [
     ScheduledJob("send_notifications", 5, send_due_notifications),
     ScheduledJob("send_staff_digests", 600, send_staff_digests),
     ScheduledJob("settle_aftersales_refunds", 30, settle_aftersales_refunds),
+    ScheduledJob("apply_parked_payment_events", 30, apply_parked_events),
     ScheduledJob("purge_old_webhook_deliveries", 3600, purge_old_deliveries),
 ]

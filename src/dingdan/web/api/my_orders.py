@@ -97,6 +97,8 @@ async def place(
     )
     body = await order_detail(db, who, number)
     headers = {"Location": f"/api/v1/me/orders/{number}"}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
     return json_response(body, status=201 if created else 200, headers=headers)
 
 
