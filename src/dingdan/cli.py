@@ -81,7 +81,7 @@ def worker() -> None:
     from taskiq.api import run_receiver_task
 
     from dingdan.main import build_all_subscribers, run_schedule
-    from dingdan.platform import logs
+    from dingdan.platform import logs, outbound
     from dingdan.platform.events import Relay
     from dingdan.platform.fanout import RedisFanout
     from dingdan.platform.jobs import Jobs
@@ -96,6 +96,7 @@ def worker() -> None:
 
     async def run() -> None:
         logs.configure(settings.log_level, as_json=settings.log_json)
+        await outbound.check_configured(settings.outbound_urls(), settings.outbound_policy())
         db = _database()
         fanout = RedisFanout(settings.redis_url) if settings.redis_url else None
         subscribers = build_all_subscribers(live=fanout.publish if fanout else None)

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from dingdan import __doc__ as about
 from dingdan.payments.adapters.base import ProviderRegistry
 from dingdan.payments.adapters.sandbox import SANDBOX_CODE, SandboxProvider
-from dingdan.platform import clock, logs, metrics
+from dingdan.platform import clock, logs, metrics, outbound
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay, Subscribers
 from dingdan.platform.fanout import RedisFanout
@@ -124,6 +124,7 @@ class Background:
     async def start(self) -> None:
         if self.settings.configure_logging:
             logs.configure(self.settings.log_level, as_json=self.settings.log_json)
+        await outbound.check_configured(self.settings.outbound_urls(), self.settings.outbound_policy())
         if self.jobs:
             await self.jobs.broker.startup()
         if self.fanout:

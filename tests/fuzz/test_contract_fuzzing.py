@@ -1,16 +1,26 @@
 """S-FUZZ-1 (CI size): schemathesis generates requests for every operation of the OpenAPI
 spec — valid and invalid — against a seeded server; none may answer with a 5xx, and every
-answer must match the documented status codes."""
+answer must match the documented status codes.
+
+S-SEC-10: an operation that declares credentials must refuse a request without them (the
+`ignored_auth` check resends each successful request with no and with a wrong token).
+S-SEC-4: a customer's answers must match their closed schemas (`response_schema_conformance`):
+a field nobody declared fails."""
 
 from __future__ import annotations
 
 import os
 
+import httpx
 import pytest
 import schemathesis
 from bench import setup
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    ignored_auth,
+    response_schema_conformance,
+)
 
 EXAMPLES = int(os.environ.get("DINGDAN_FUZZ_EXAMPLES", "15"))
 _server = None
@@ -25,8 +35,30 @@ def _start() -> tuple[str, str]:
     return base, token
 
 
+ADDRESS = {"recipient": "林小美", "phone": "0922-333-444", "country": "TW", "city": "臺北市",
+           "district": "大安區", "postal_code": "106", "line1": "忠孝東路四段 1 號"}  # fmt: skip
+
+
+def _customer_with_a_parcel() -> tuple[str, str]:
+    """A customer account and one of its orders, shipped: (token, order number)."""
+    with httpx.Client(base_url=BASE, timeout=30) as http:
+        account = {"username": "fuzz@example.com", "password": "sesame-street"}
+        token = http.post("/api/v1/me/register", json=account).json()["access_token"]
+        body = {"shipping_address": ADDRESS, "lines": [{"sku": "B-00001", "quantity": 1}], "payment_method": "cod"}
+        placed = http.post("/api/v1/me/orders", json=body, headers={"Authorization": f"Bearer {token}"})
+        number = placed.json()["number"]
+        shipped = http.post(
+            f"/api/v1/orders/{number}/shipments", json={"carrier": "sim"}, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert shipped.status_code == 201, shipped.text
+    return token, number
+
+
 BASE, TOKEN = _start()
+CUSTOMER, ORDER_NUMBER = _customer_with_a_parcel()
 schema = schemathesis.openapi.from_url(f"{BASE}/openapi.json")
+SIGNS_OUT = {("POST", "/api/v1/me/logout"), ("DELETE", "/api/v1/me/sessions/{session_id}"),
+             ("POST", "/api/v1/auth/logout")}  # fmt: skip
 
 
 def teardown_module() -> None:
@@ -41,9 +73,51 @@ def teardown_module() -> None:
 def test_s_fuzz_1_no_operation_answers_with_a_server_error(case):
     if case.path.startswith("/webhooks/"):
         pytest.skip("webhooks are fuzzed with signatures in their own tests")
+    if (case.method, case.path) in SIGNS_OUT:
+        pytest.skip("signing out would revoke the token every other case uses")
     response = case.call(base_url=BASE, headers={"Authorization": f"Bearer {TOKEN}"})
-    case.validate_response(response, checks=[not_a_server_error])
+    case.validate_response(response, checks=[not_a_server_error, ignored_auth])
     if response.status_code >= 400:
         content_type = response.headers["content-type"]
         content_type = content_type[0] if isinstance(content_type, list) else content_type
         assert content_type.startswith("application/problem+json"), (case.method, case.path, response.text)
+
+
+@pytest.mark.fuzz
+@schema.include(path_regex=r"^/api/v1/(me(/|$)|tracking$)").parametrize()
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
+def test_s_sec_4_a_customer_gets_only_declared_fields(case):
+    if (case.method, case.path) in SIGNS_OUT:
+        pytest.skip("signing out would revoke the token every other case uses")
+    if "number" in (case.path_parameters or {}):
+        case.path_parameters["number"] = ORDER_NUMBER  # their own order, so answers carry data
+    response = case.call(base_url=BASE, headers={"Authorization": f"Bearer {CUSTOMER}"})
+    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance, ignored_auth])
+
+
+LINK_BODIES = {"/shipping-address": {"shipping_address": ADDRESS}, "/messages": {"body": "請問何時出貨?"}}
+
+
+@pytest.mark.fuzz
+def test_s_fuzz_1_every_link_from_a_placed_order_leads_to_that_order():
+    """The OpenAPI links of "place an order" (read, change address, pay, cancel, after-sales,
+    messages), followed from a real answer: none may lose the order (404) or break its schema."""
+    placing = schema["/api/v1/me/orders"]["POST"]
+    links = placing.definition.raw["responses"]["201"]["links"]
+    headers = {"Authorization": f"Bearer {CUSTOMER}"}
+    body = {"shipping_address": ADDRESS, "lines": [{"sku": "B-00002", "quantity": 1}], "payment_method": "online"}
+    followed = []
+    for name, link in links.items():
+        placed = placing.Case(body=body).call(base_url=BASE, headers=headers)
+        number = placed.json()["number"]
+        pointer = link["operationRef"].removeprefix("#/paths/")
+        path, method = (part.replace("~1", "/").replace("~0", "~") for part in pointer.rsplit("/", 1))
+        target = schema[path][method.upper()]
+        extra = {"body": LINK_BODIES[path.removeprefix("/api/v1/me/orders/{number}")]} if target.body else {}
+        case = target.Case(path_parameters={"number": number}, **extra)
+        response = case.call(base_url=BASE, headers=headers)
+        assert response.status_code < 400, (name, response.status_code, response.text)
+        case.validate_response(response, checks=[response_schema_conformance])
+        followed.append(name)
+    assert len(followed) == len(links) >= 5

@@ -17,6 +17,7 @@ from dingdan.notifications.adapters.sms import (
     SmsMessage,
 )
 from dingdan.notifications.errors import DeliveryFailed, InvalidRecipient
+from dingdan.platform.outbound import OutboundPolicy
 
 from .conftest import GatewayServer, free_port
 
@@ -36,7 +37,11 @@ async def http_client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def gateway_for(url: str, client: httpx.AsyncClient) -> HttpSmsGateway:
-    return HttpSmsGateway(url=url, secret=SECRET, client=client, clock=lambda: SENT_AT, timeout_seconds=5)
+    """The test gateway listens on loopback, which only a development sandbox may reach."""
+    sandbox = OutboundPolicy(allow_private=True)
+    return HttpSmsGateway(
+        url=url, secret=SECRET, client=client, clock=lambda: SENT_AT, timeout_seconds=5, policy=sandbox
+    )
 
 
 async def test_the_gateway_receives_the_documented_signed_payload(

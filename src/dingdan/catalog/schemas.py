@@ -6,7 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from dingdan.platform import outbound
 
 Sku = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-/]+$")
@@ -15,6 +17,16 @@ Price = Annotated[Decimal, Field(ge=0, le=Decimal("99999999.99"), decimal_places
 AttributeMap = Annotated[
     dict[Annotated[str, StringConstraints(max_length=40)], Annotated[str, StringConstraints(max_length=120)]],
     Field(max_length=20, examples=[{"規格": "500ml", "顏色": "黑", "尺寸": "M"}]),
+]
+
+
+def _public_image_url(url: str) -> str:
+    """A shop path, or an https URL that names no private or ambiguous address (browsers load it)."""
+    return outbound.check_literal(url, field="image_url") if url.startswith("https://") else url
+
+
+ImageUrl = Annotated[
+    str, StringConstraints(max_length=500, pattern=r"^(https://|/[^/\\])"), AfterValidator(_public_image_url)
 ]
 
 
@@ -50,7 +62,7 @@ class ProductIn(BaseModel):
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
     category: Annotated[str, StringConstraints(max_length=64)] | None = None
     active: bool = True
-    image_url: Annotated[str, StringConstraints(max_length=500, pattern=r"^(https://|/)")] | None = None
+    image_url: ImageUrl | None = None
     variants: Annotated[list[VariantIn], Field(min_length=1, max_length=200)]
 
 

@@ -49,7 +49,11 @@ def build_outlets(settings: Settings) -> Outlets:
         )
     if settings.sms_gateway == "http" and settings.sms_url:
         gateway: SmsGateway = HttpSmsGateway(
-            url=settings.sms_url, secret=settings.sms_secret, client=httpx.AsyncClient(), clock=clock.now
+            url=settings.sms_url,
+            secret=settings.sms_secret,
+            client=httpx.AsyncClient(trust_env=False, follow_redirects=False),
+            clock=clock.now,
+            policy=settings.outbound_policy(),
         )
         return Outlets(email, gateway, "http", settings.sms_sender)
     return Outlets(email, SandboxSmsGateway(clock=clock.now), "sandbox", settings.sms_sender)

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from dingdan.orders.schemas import (
     MAX_LINES,
@@ -69,7 +69,13 @@ class ChangeAddressIn(Strict):
     shipping_address: AddressIn
 
 
+# Answers to customers list every field they carry (additionalProperties: false in the OpenAPI);
+# the contract tests fail on any field not declared here, so nothing internal slips out.
+CLOSED = ConfigDict(extra="forbid")
+
+
 class MyLineOut(BaseModel):
+    model_config = CLOSED
     line_no: int
     sku: str
     product_name: str
@@ -80,6 +86,7 @@ class MyLineOut(BaseModel):
 
 
 class MyPaymentOut(BaseModel):
+    model_config = CLOSED
     id: int
     provider: str
     status: str
@@ -88,13 +95,63 @@ class MyPaymentOut(BaseModel):
 
 
 class MyRefundOut(BaseModel):
+    model_config = CLOSED
     id: int
     amount: str
     status: str
     created_at: datetime
 
 
+class ContactOut(BaseModel):
+    model_config = CLOSED
+    name: str
+    phone: str
+    email: str
+
+
+class ShippingAddressOut(BaseModel):
+    model_config = CLOSED
+    recipient: str
+    phone: str
+    country: str
+    city: str
+    district: str
+    postal_code: str
+    line1: str
+    line2: str
+
+
+class TrackedEvent(BaseModel):
+    model_config = CLOSED
+    at: str
+    status: str
+    reason: str | None
+    description: str
+    location: str
+    city: str
+
+
+class TrackedParcel(BaseModel):
+    """A parcel as its label and its scans show it (also the public tracking lookup's shape)."""
+
+    model_config = CLOSED
+    carrier: str
+    tracking_number: str
+    service: str
+    status: str
+    reason: str | None
+    shipped_at: str | None
+    estimated_delivery: str | None
+    delivered_at: str | None
+    last_event_at: str | None
+    current_location: str
+    route: list[str]
+    notice: str | None
+    events: list[TrackedEvent]
+
+
 class MyOrderOut(BaseModel):
+    model_config = CLOSED
     number: str
     status: OrderStatus
     tab: Tab
@@ -102,8 +159,8 @@ class MyOrderOut(BaseModel):
     fulfillment_status: str
     payment_method: str
     currency: str
-    contact: dict[str, str]
-    shipping_address: dict[str, str]
+    contact: ContactOut
+    shipping_address: ShippingAddressOut
     lines: list[MyLineOut]
     subtotal: str
     shipping_fee: str
@@ -113,15 +170,21 @@ class MyOrderOut(BaseModel):
     actions: list[CustomerAction]
     payments: list[MyPaymentOut]
     refunds: list[MyRefundOut]
-    parcels: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="courier, tracking number, status, expected delivery, events (at, location, description)",
-    )
+    parcels: list[TrackedParcel] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
 
 
+class FirstItemOut(BaseModel):
+    model_config = CLOSED
+    product_name: str
+    attributes: dict[str, str]
+    quantity: int
+    image_url: str | None
+
+
 class MyOrderRow(BaseModel):
+    model_config = CLOSED
     number: str
     status: OrderStatus
     tab: Tab
@@ -129,13 +192,14 @@ class MyOrderRow(BaseModel):
     currency: str
     total: str
     item_count: int
-    first_item: dict[str, Any] | None
+    first_item: FirstItemOut | None
     more_items: int
     actions: list[CustomerAction]
     created_at: datetime
 
 
 class MyOrderPage(BaseModel):
+    model_config = CLOSED
     items: list[MyOrderRow]
     next_cursor: str | None
     counts: dict[str, int]

@@ -6,8 +6,10 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dingdan.platform import outbound
 
 DEFAULT_VAR_DIR = Path("var")
 
@@ -55,6 +57,10 @@ class Settings(BaseSettings):
     configure_logging: bool = True
     log_json: bool = True
     log_level: str = "INFO"
+    outbound_allow_private: bool = Field(
+        default=False,
+        description="let outbound URLs reach loopback and private networks (development sandboxes only)",
+    )
     # Notifications: e-mail is off until an SMTP host is set; SMS goes to the sandbox by default.
     smtp_host: str = ""
     smtp_port: int = 25
@@ -64,9 +70,18 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     sms_gateway: str = Field(default="sandbox", description="sandbox or http")
-    sms_url: str = ""
+    sms_url: str = Field(default="", description="the HTTP SMS gateway; must be a public http(s) address")
     sms_secret: str = ""
     sms_sender: str = "dingdan"
+
+    @field_validator("sms_url")
+    @classmethod
+    def _sms_url_is_public(cls, url: str, info: ValidationInfo) -> str:
+        if url and info.data.get("sms_gateway") == "http":
+            allow_private = bool(info.data.get("outbound_allow_private"))
+            outbound.check_literal(url, allow_private=allow_private, field="sms_url")
+        return url
+
     notification_lease_seconds: int = Field(default=120, description="a claimed delivery is retried after")
     staff_digest_hour: int = Field(default=8, ge=0, le=23, description="local hour of the daily digest")
     time_zone: str = "Asia/Taipei"
@@ -76,6 +91,13 @@ class Settings(BaseSettings):
     photo_max_pixels: int = 24_000_000
     photo_max_side: int = 2048
     max_import_bytes: int = Field(default=50 * 1024 * 1024, description="cap of an uploaded import file")
+
+    def outbound_urls(self) -> dict[str, str]:
+        """The configured URLs this process sends requests to, by setting name."""
+        return {"sms_url": self.sms_url} if self.sms_gateway == "http" and self.sms_url else {}
+
+    def outbound_policy(self) -> outbound.OutboundPolicy:
+        return outbound.OutboundPolicy(allow_private=self.outbound_allow_private)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -119,7 +119,57 @@ async def on_unexpected_error(_request: Request, exc: Exception) -> Response:
     return problem(500, "internal-error", "Internal error", "something went wrong on our side")
 
 
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `errors` names each bad field as a JSON Pointer",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "errors"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def _document_validation_problems(spec: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents its own 422 body; ours is problem+json (see `on_validation_error`)."""
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            answer = operation.get("responses", {}).get("422")
+            if answer is not None and "application/json" in answer.get("content", {}):
+                answer["description"] = "problem+json (RFC 9457)"
+                answer["content"] = {PROBLEM_TYPE: {"schema": PROBLEM_REF}}
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Problem"] = PROBLEM_SCHEMA
+    return spec
+
+
+def _openapi_with_problems(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _document_validation_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _openapi_with_problems(app)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -36,6 +36,14 @@ def _my_photos(tokens: Sequence[str]) -> list[str]:
     return [my_photo_url(t) for t in tokens]
 
 
+STAFF_ONLY = ("disposition", "warehouse", "requested_by")  # what the shop did with the goods, who typed it
+
+
+def _my_request(view: dict[str, Any], tokens: Sequence[str] = ()) -> dict[str, Any]:
+    """A request as its customer sees it: without the shop's own handling, with their photos."""
+    return {**{k: v for k, v in view.items() if k not in STAFF_ONLY}, "photos": _my_photos(tokens)}
+
+
 async def owned_request(
     session: AsyncSession, *, order_number: str, number: str, customer: CustomerRef
 ) -> AftersalesRequest:
@@ -73,7 +81,7 @@ async def overview(session: AsyncSession, *, order_number: str, customer: Custom
     messages = await threads.list_messages(session, order_number=order_number)
     return {
         "requests": [
-            {**aftersales.request_view(r), "photos": _my_photos(tokens.get(("request", r.id), []))}
+            _my_request(aftersales.request_view(r), tokens.get(("request", r.id), []))
             for r in reversed(requests)
         ],
         "reviews": [_review_view(r, tokens.get(("review", r.id), [])) for r in reversed(written)],
@@ -112,14 +120,16 @@ async def open_request(
         reason=reason,
         note=note,
     )
-    return {**view, "photos": []}
+    return _my_request(view)
 
 
 async def withdraw(
     session: AsyncSession, *, order_number: str, number: str, customer: CustomerRef
 ) -> dict[str, Any]:
-    await owned_request(session, order_number=order_number, number=number, customer=customer)
-    return await aftersales_flow.withdraw(session, number=number, customer=customer)
+    request = await owned_request(session, order_number=order_number, number=number, customer=customer)
+    view = await aftersales_flow.withdraw(session, number=number, customer=customer)
+    tokens = await reviews.photo_tokens(session, review_ids=[], request_ids=[request.id])
+    return _my_request(view, tokens.get(("request", request.id), []))
 
 
 async def add_request_photo(

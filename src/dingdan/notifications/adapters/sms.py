@@ -16,7 +16,9 @@ secret is the shared secret as UTF-8 bytes. The gateway should reject a signatur
 not match or a timestamp more than 300 s away from its clock.
 
 Answers: any 2xx is accepted (a JSON body `{"id": "..."}` is kept as the gateway's message
-id); 408, 429 and 5xx, and transport errors, are retried later; any other 4xx is permanent.
+id); 408, 429 and 5xx, and transport errors, are retried later; any other 4xx is permanent, and
+so is a redirect, which is never followed. The URL must resolve to public addresses only
+(`dingdan.platform.outbound`), checked again on every send.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Protocol
 import httpx
 
 from dingdan.notifications.errors import DeliveryFailed, InvalidRecipient
+from dingdan.platform import outbound
 
 TIMESTAMP_HEADER = "X-Dingdan-Timestamp"
 SIGNATURE_HEADER = "X-Dingdan-Signature"
@@ -91,7 +94,9 @@ class HttpSmsGateway:
         client: httpx.AsyncClient,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timeout_seconds: float = 10.0,
+        policy: outbound.OutboundPolicy | None = None,
     ) -> None:
+        self._policy = policy or outbound.OutboundPolicy()
         self._url = url
         self._secret = secret
         self._client = client
@@ -108,9 +113,20 @@ class HttpSmsGateway:
             SIGNATURE_HEADER: signature(self._secret, timestamp, body),
         }
         try:
-            response = await self._client.post(
-                self._url, content=body, headers=headers, timeout=self._timeout
+            response = await outbound.send(
+                self._client,
+                "POST",
+                self._url,
+                policy=self._policy,
+                headers=headers,
+                content=body,
+                timeout=self._timeout,
+                field="sms_url",
             )
+        except outbound.OutboundRefused as exc:
+            raise DeliveryFailed(f"SMS gateway address refused: {exc.detail}", permanent=True) from exc
+        except outbound.OutboundUnreachable as exc:
+            raise DeliveryFailed(f"SMS gateway unreachable: {exc.detail}", permanent=False) from exc
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"SMS gateway unreachable: {exc!r}", permanent=False) from exc
         _raise_for_refusal(response)
@@ -121,6 +137,8 @@ def _raise_for_refusal(response: httpx.Response) -> None:
     status = response.status_code
     if response.is_success:
         return
+    if response.is_redirect:
+        raise DeliveryFailed(f"SMS gateway answered {status}; redirects are not followed", permanent=True)
     permanent = 400 <= status < 500 and status not in RETRYABLE_STATUSES
     raise DeliveryFailed(f"SMS gateway answered {status}", permanent=permanent)
 

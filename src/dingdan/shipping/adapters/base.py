@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
+from dingdan.platform import outbound
 from dingdan.shipping.errors import CapabilityNotSupported, UnknownCarrier
 from dingdan.shipping.rules import TrackingReason, TrackingStatus, event_dedupe_key
 
@@ -158,14 +159,22 @@ class Transport(Protocol):
 
 
 class HttpxTransport:
-    """Transport over an httpx.AsyncClient that the caller owns and closes."""
+    """Transport over an httpx.AsyncClient that the caller owns and closes. Every request goes
+    through the outbound guard: public addresses only, resolved and pinned per request, no redirects."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, policy: outbound.OutboundPolicy | None = None) -> None:
         self._client = client
+        self._policy = policy or outbound.OutboundPolicy()
 
     async def __call__(self, request: OutboundRequest) -> InboundResponse:
-        response = await self._client.request(
-            request.method, request.url, headers=dict(request.headers), content=request.body
+        response = await outbound.send(
+            self._client,
+            request.method,
+            request.url,
+            policy=self._policy,
+            headers=request.headers,
+            content=request.body,
+            field="carrier_url",
         )
         return InboundResponse(response.status_code, dict(response.headers), response.content)
 

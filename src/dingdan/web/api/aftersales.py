@@ -27,6 +27,7 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)
 
 
 class LineOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     line_no: int
     sku: str
     product_name: str
@@ -93,6 +94,7 @@ class ReplyIn(BaseModel):
 
 
 class PhotoOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     url: str
     content_type: str
     width: int
@@ -194,6 +196,7 @@ async def post_request_photo(
 
 @router.get(
     "/photos/{token}",
+    response_class=Response,
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}, **problems(401, 403, 404)},
     summary="A review or evidence photo, for staff (customers read theirs through their account)",
 )

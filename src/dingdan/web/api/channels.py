@@ -181,7 +181,7 @@ async def list_api_keys(code: CodePath, db: DB, _: ChannelsManage) -> Response:
     summary="Revoke an API key: requests with it are refused from now on",
 )
 async def revoke_api_key(
-    code: CodePath, key_id: Annotated[int, Path(ge=1)], db: DB, _: ChannelsManage
+    code: CodePath, key_id: Annotated[int, Path(ge=1, le=2**62)], db: DB, _: ChannelsManage
 ) -> Response:
     async def revoke(session: AsyncSession) -> dict[str, Any]:
         return api_key_view(await channels.revoke_api_key(session, code=code, key_id=key_id))

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -15,6 +15,7 @@ from dingdan.customers import service as customers
 from dingdan.customers.errors import InvalidCode
 from dingdan.customers.models import Account
 from dingdan.customers.rules import ContactKind
+from dingdan.orders.customer_view import CLOSED
 from dingdan.orders.schemas import Strict
 from dingdan.platform.errors import NotFound
 from dingdan.web.api.responses import json_response, problems
@@ -54,17 +55,43 @@ class VerifyConfirmIn(Strict):
 
 
 class CustomerTokenOut(BaseModel):
+    model_config = CLOSED
     access_token: str
     token_type: str = "bearer"
 
 
 class ProfileOut(BaseModel):
+    model_config = CLOSED
     id: int
     name: str
     email: str | None
     mobile: str | None
     email_verified: bool
     mobile_verified: bool
+
+
+class SessionOut(BaseModel):
+    model_config = CLOSED
+    id: int
+    created_at: str
+    expires_at: str
+    user_agent: str
+    current: bool
+
+
+class AcceptedOut(BaseModel):
+    model_config = CLOSED
+    detail: str
+
+
+class CodeSentOut(BaseModel):
+    model_config = CLOSED
+    sent_to: str = Field(description="the address or number, masked")
+
+
+class ClaimedOut(BaseModel):
+    model_config = CLOSED
+    claimed: list[str] = Field(description="numbers of the guest orders now in this account")
 
 
 def profile(account: Account) -> dict[str, Any]:
@@ -142,7 +169,12 @@ async def me(db: DB, who: Customer) -> Response:
     return json_response(profile(account))
 
 
-@router.get("/sessions", responses=problems(401, 403), summary="The customer's signed-in devices")
+@router.get(
+    "/sessions",
+    response_model=list[SessionOut],
+    responses=problems(401, 403),
+    summary="The customer's signed-in devices",
+)
 async def sessions(db: DB, who: Customer) -> Response:
     async with db.read() as session:
         found = await customers.list_sessions(session, customer_id=who.id)
@@ -161,7 +193,7 @@ async def sessions(db: DB, who: Customer) -> Response:
 
 
 @router.delete("/sessions/{session_id}", status_code=204, responses=problems(401, 403, 404))
-async def revoke_session(session_id: Annotated[int, Path(ge=1)], db: DB, who: Customer) -> Response:
+async def revoke_session(session_id: Annotated[int, Path(ge=1, le=2**62)], db: DB, who: Customer) -> Response:
     """Sign one of your devices out."""
     if not await db.write(lambda s: customers.revoke_session(s, customer_id=who.id, session_id=session_id)):
         raise NotFound(f"no session {session_id}", field="session_id")
@@ -171,6 +203,7 @@ async def revoke_session(session_id: Annotated[int, Path(ge=1)], db: DB, who: Cu
 @router.post(
     "/password-reset",
     status_code=202,
+    response_model=AcceptedOut,
     responses=problems(422, 429),
     summary="Send a one-time reset code to the e-mail or mobile number (if it has an account)",
 )
@@ -200,6 +233,7 @@ async def confirm_reset(db: DB, data: ResetConfirmIn) -> Response:
 @router.post(
     "/verify",
     status_code=202,
+    response_model=CodeSentOut,
     responses=problems(401, 403, 422, 429),
     summary="Send a code proving the account's e-mail or mobile number",
 )
@@ -228,6 +262,7 @@ async def confirm_verification(db: DB, who: Customer, data: VerifyConfirmIn) -> 
 
 @router.post(
     "/claim-orders",
+    response_model=ClaimedOut,
     responses=problems(401, 403, 409),
     summary="Attach guest orders placed with the account's verified e-mail or mobile number",
 )

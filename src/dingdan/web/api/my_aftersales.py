@@ -4,15 +4,17 @@ gives the same 404 as one that does not exist."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.responses import Response
 
-from dingdan.aftersales.rules import RequestKind
+from dingdan.aftersales.rules import RequestKind, RequestStatus
+from dingdan.orders.customer_view import CLOSED
 from dingdan.platform.db import Database
-from dingdan.web.api.aftersales import PhotoOut, RequestOut, photo_response
+from dingdan.web.api.aftersales import LineOut, PhotoOut, photo_response
 from dingdan.web.api.my_orders import NumberPath
 from dingdan.web.api.responses import json_response, problems
 from dingdan.web.deps import DB, Customer, Principal
@@ -47,8 +49,40 @@ class RequestIn(BaseModel):
     note: Text = ""
 
 
-class MyRequestOut(RequestOut):
+class MyRequestOut(BaseModel):
+    """A request as its customer sees it: the shop's handling of the goods stays inside."""
+
+    model_config = CLOSED
+    number: str
+    order_number: str
+    kind: RequestKind
+    status: RequestStatus
+    reason: str
+    customer_note: str
+    lines: list[LineOut]
+    refund_amount: str
+    currency: str
+    decision_reason: str
+    refund_reference: str | None
     photos: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReviewOut(BaseModel):
+    model_config = CLOSED
+    id: int
+    order_number: str
+    line_no: int
+    sku: str
+    product_id: int
+    stars: int
+    text: str
+    hidden: bool
+    hidden_reason: str
+    author: str
+    photos: list[str]
+    created_at: str
 
 
 class ReviewIn(BaseModel):
@@ -64,6 +98,7 @@ class MessageIn(BaseModel):
 
 
 class MessageOut(BaseModel):
+    model_config = CLOSED
     id: int
     author_kind: str
     author: str
@@ -72,8 +107,9 @@ class MessageOut(BaseModel):
 
 
 class AftersalesOut(BaseModel):
+    model_config = CLOSED
     requests: list[MyRequestOut]
-    reviews: list[dict[str, Any]]
+    reviews: list[ReviewOut]
     messages: list[MessageOut]
 
 
@@ -108,7 +144,7 @@ async def post_request(number: NumberPath, data: RequestIn, db: DB, who: Custome
 
 
 @router.post(
-    "/orders/{number}/aftersales/requests/{request}/withdraw", response_model=RequestOut,
+    "/orders/{number}/aftersales/requests/{request}/withdraw", response_model=MyRequestOut,
     responses=problems(401, 403, 404, 409), summary="Withdraw a request staff have not decided yet",
 )  # fmt: skip
 async def post_withdraw(number: NumberPath, request: RequestPath, db: DB, who: Customer) -> Response:
@@ -135,7 +171,8 @@ async def post_request_photo(
 
 
 @router.post(
-    "/orders/{number}/reviews", status_code=201, responses=problems(401, 403, 404, 409, 422),
+    "/orders/{number}/reviews", status_code=201, response_model=ReviewOut,
+    responses=problems(401, 403, 404, 409, 422),
     summary="Review one item of a completed order (1-5 stars, text)",
 )  # fmt: skip
 async def post_review(number: NumberPath, data: ReviewIn, db: DB, who: Customer) -> Response:
@@ -171,6 +208,7 @@ async def post_message(number: NumberPath, data: MessageIn, db: DB, who: Custome
 
 @router.get(
     "/photos/{token}",
+    response_class=Response,
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}, **problems(401, 403, 404)},
     summary="One of my photos (reviews and requests on my orders)",
 )

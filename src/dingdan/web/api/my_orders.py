@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from dingdan.customers import service as customers
 from dingdan.orders.customer_queries import MyOrderFilters
-from dingdan.orders.customer_view import ChangeAddressIn, MyOrderIn, MyOrderOut, MyOrderPage
+from dingdan.orders.customer_view import CLOSED, ChangeAddressIn, MyOrderIn, MyOrderOut, MyOrderPage
 from dingdan.orders.states import Tab
 from dingdan.payments.adapters.base import ProviderRegistry
 from dingdan.platform.db import Database
@@ -34,7 +34,27 @@ NumberPath = Annotated[str, Path(max_length=20, description="order number, e.g. 
 Money = Annotated[Decimal, Query(ge=0, le=Decimal("99999999.99"), decimal_places=2)]
 
 
+def _follow(method: str, path: str) -> dict[str, Any]:
+    """An OpenAPI link from a placed order to one of its operations (for clients and fuzzers)."""
+    pointer = "/api/v1/me/orders/{number}" + path
+    return {
+        "operationRef": "#/paths/" + pointer.replace("~", "~0").replace("/", "~1") + "/" + method,
+        "parameters": {"number": "$response.body#/number"},
+    }
+
+
+PLACED_LINKS = {
+    "GetMyOrder": _follow("get", ""),
+    "ChangeAddress": _follow("put", "/shipping-address"),
+    "Pay": _follow("post", "/pay"),
+    "Cancel": _follow("post", "/cancel"),
+    "GetAftersales": _follow("get", "/aftersales"),
+    "WriteToService": _follow("post", "/messages"),
+}
+
+
 class PaymentStartOut(BaseModel):
+    model_config = CLOSED
     payment_id: int
     redirect_url: str
     status: str
@@ -56,7 +76,8 @@ async def order_detail(db: Database, who: Principal, number: str) -> dict[str, A
     status_code=201,
     response_model=MyOrderOut,
     responses={
-        200: {"description": "the order an earlier identical request created"},
+        200: {"description": "the order an earlier identical request created", "links": PLACED_LINKS},
+        201: {"description": "the order, placed", "links": PLACED_LINKS},
         **problems(401, 403, 409, 422),
     },
     summary="Place an order as the signed-in customer (prices and fees come from the shop)",

@@ -103,7 +103,11 @@ async def post_refund(
     summary="Ask the provider again about a pending refund, with the same idempotency key",
 )
 async def post_refund_retry(
-    number: NumberPath, refund_id: Annotated[int, Path(ge=1)], request: Request, db: DB, _: OrdersManage
+    number: NumberPath,
+    refund_id: Annotated[int, Path(ge=1, le=2**62)],
+    request: Request,
+    db: DB,
+    _: OrdersManage,
 ) -> Response:
     return json_response(await retry_refund(db, providers_of(request), number=number, refund_id=refund_id))
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from dingdan.catalog import service as catalog
@@ -14,6 +14,7 @@ from dingdan.web.deps import DB, CatalogRead, CatalogWrite
 from dingdan.workflows.manage_catalog import create_product
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
+ProductId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 def product_view(product: Product) -> dict[str, object]:
@@ -75,13 +76,13 @@ async def list_products(
 
 
 @router.get("/products/{product_id}", response_model=ProductOut, responses=problems(401, 403, 404))
-async def get_product(product_id: int, db: DB, _: CatalogRead) -> Response:
+async def get_product(product_id: ProductId, db: DB, _: CatalogRead) -> Response:
     async with db.read() as session:
         return json_response(product_view(await catalog.get_product(session, product_id=product_id)))
 
 
 @router.patch("/products/{product_id}", response_model=ProductOut, responses=problems(401, 403, 404, 422))
-async def patch_product(product_id: int, data: ProductPatch, db: DB, _: CatalogWrite) -> Response:
+async def patch_product(product_id: ProductId, data: ProductPatch, db: DB, _: CatalogWrite) -> Response:
     async def change(session):
         product = await catalog.update_product(session, product_id=product_id, data=data)
         await session.refresh(product, ["variants", "category"])

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from dingdan.orders.customer_view import CLOSED, TrackedParcel
 from dingdan.platform.db import Database
 from dingdan.platform.errors import InvalidInput
 from dingdan.web.api.responses import json_response, problems
@@ -18,33 +19,17 @@ from dingdan.workflows.track_lookup import lookup_by_order, lookup_by_tracking_n
 router = APIRouter(prefix="/api/v1", tags=["tracking"])
 
 
-class TrackedEvent(BaseModel):
-    at: str
+class TrackedOrder(BaseModel):
+    model_config = CLOSED
+    number: str
     status: str
-    reason: str | None
-    description: str
-    location: str
-    city: str
-
-
-class TrackedParcel(BaseModel):
-    carrier: str
-    tracking_number: str
-    service: str
-    status: str
-    reason: str | None
-    shipped_at: str | None
-    estimated_delivery: str | None
-    delivered_at: str | None
-    last_event_at: str | None
-    current_location: str
-    route: list[str]
-    notice: str | None
-    events: list[TrackedEvent]
 
 
 class TrackingOut(BaseModel):
-    order: dict[str, str]
+    """Parcel-label data only: no phone, e-mail, full address, items or prices."""
+
+    model_config = CLOSED
+    order: TrackedOrder
     recipient: str
     city: str
     district: str
