@@ -54,11 +54,14 @@ def w1(base: str, token: str, pid: int, *, quick: bool, open_rate: int) -> list[
 
 
 def w2(kind: str, *, buyers: int, units: int, workers: int) -> list[str]:
+    """K units, C buyers at once, each attempt a new customer buying one: K + C attempts in all,
+    so exactly K win and C lose; "sold out in" is the time for all attempts to be answered."""
     url = setup.fresh_database(kind, "dingdan_bench_w2")
     token = setup.seed(url, skus=10, stock=units)
+    attempts = units + buyers
     with setup.served(url, workers=workers) as (base, _server):
-        requests = placement.flash_sale_requests(base, token, buyers=buyers)
-        result = asyncio.run(loadgen.closed_loop(base, lambda i: requests[i], concurrency=buyers, total=buyers))
+        requests = placement.flash_sale_requests(base, token, buyers=attempts)
+        result = asyncio.run(loadgen.closed_loop(base, lambda i: requests[i], concurrency=buyers, total=attempts))
     engine = create_engine(setup.sync_url(url))
     with engine.connect() as conn:
         on_hand, reserved = conn.execute(text("SELECT on_hand, reserved FROM inventory_stock_level WHERE sku='B-00001'")).one()

@@ -19,7 +19,8 @@ from sqlalchemy import create_engine, insert, text
 from dingdan.auth.models import Staff, StaffToken
 from dingdan.auth.rules import hash_password, hash_token
 from dingdan.catalog.models import Category, Product, Variant
-from dingdan.channels.models import Channel
+from dingdan.channels.models import Channel, ChannelApiKey
+from dingdan.channels.rules import generate_api_key
 from dingdan.channels.service import SEED_CHANNELS
 from dingdan.inventory.models import InventoryItem, Movement, StockLevel, Warehouse
 from dingdan.platform import clock, migrate
@@ -63,10 +64,12 @@ def sync_url(url: str) -> str:
 
 
 def seed(url: str, *, skus: int, stock: int) -> str:
-    """Channels, a warehouse, `skus` products with `stock` units each and a staff token."""
+    """Channels, a warehouse, `skus` products with `stock` units each, a staff member; returns
+    an API key of the web channel (the way a storefront places orders)."""
     engine = create_engine(sync_url(url))
     now = clock.now()
     token = "dd_" + secrets.token_urlsafe(24)
+    key = generate_api_key()
     with engine.begin() as conn:
         conn.execute(insert(Channel), [{**c, "orders_arrive_paid": False, "active": True,
                                          "webhook_secrets": [], "created_at": now} for c in SEED_CHANNELS])
@@ -87,8 +90,11 @@ def seed(url: str, *, skus: int, stock: int) -> str:
             "role": "owner", "active": True, "created_at": now}]).scalar_one()
         conn.execute(insert(StaffToken), [{"token_hash": hash_token(token), "staff_id": staff_id, "kind": "api",
                                            "created_at": now, "expires_at": now.replace(year=now.year + 1)}])
+        conn.execute(insert(ChannelApiKey), [{"channel_code": "web", "name": "bench", "key_hash": key.key_hash,
+                                              "display_prefix": key.display_prefix, "created_by": "bench",
+                                              "created_at": now}])
     engine.dispose()
-    return token
+    return key.plaintext
 
 
 def free_port() -> int:

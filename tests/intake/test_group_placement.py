@@ -65,3 +65,15 @@ async def test_s_inv_1_a_crowd_for_a_few_units_gets_exactly_them_in_groups(db, u
     assert sum(1 for r in results if not isinstance(r, BaseException)) == units
     assert all(isinstance(r, OutOfStock) for r in results if isinstance(r, BaseException))
     assert await stock_of(db, sku) == (units, units, 0)
+
+
+async def test_placing_one_order_is_eight_statements_whatever_its_size(db):
+    skus = [await make_sku(db, stock=100) for _ in range(5)]
+    await submit_order(db, request=request((skus[0], 1)), intake=Intake("t", "t"))  # warm caches
+    counts = []
+    for size in (1, 5):
+        order = request(*[(s, 1) for s in skus[:size]], phone=f"091100000{size}")
+        with StatementCounter(db.write_engine) as counter:
+            await submit_order(db, request=order, intake=Intake("t", "t"))
+        counts.append(counter.count)
+    assert counts == [8, 8]
