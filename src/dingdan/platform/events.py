@@ -245,8 +245,10 @@ class Relay:
         self._task: asyncio.Task[None] | None = None
         db.after_commit_hooks.append(self._wake.set)
 
-    def start(self, poll_seconds: float = 1.0) -> None:
-        self._task = asyncio.create_task(self._run(poll_seconds))
+    def start(self, poll_seconds: float = 1.0, gather_seconds: float = 0.05) -> None:
+        """Deliver on every commit's wake-up (or every `poll_seconds`), after `gather_seconds`
+        so that a busy process hands its handlers batches rather than single events."""
+        self._task = asyncio.create_task(self._run(poll_seconds, gather_seconds))
 
     async def stop(self) -> None:
         if self._task:
@@ -254,10 +256,11 @@ class Relay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def _run(self, poll_seconds: float) -> None:
+    async def _run(self, poll_seconds: float, gather_seconds: float) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+            await asyncio.sleep(gather_seconds)
             self._wake.clear()
             try:
                 while await self.deliver_batch():
