@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bench import cpu, loadgen, my_orders, placement, setup
+from bench import cpu, loadgen, my_orders, placement, setup, tracking
 from bench import reports as report_bench
 
 DOCS = Path("docs/benchmarks.md")
@@ -90,6 +90,7 @@ def run_db(kind: str, quick: bool) -> list[str]:
     rows = [f"| **{kind}**, {workers} API process(es) | | | |"]
     with setup.served(url, workers=workers) as (base, proc):
         rows += w1(base, token, proc.pid, quick=quick, open_rate=500 if kind == "postgres" else 250)
+        rows += tracking.w5(url, base, concurrency=32, total=2000 if quick else 6000)
     rows += w2(kind, buyers=256, units=1000 if not quick else 200, workers=workers)
     return rows
 
