@@ -57,7 +57,8 @@ def w2(kind: str, *, buyers: int, units: int, workers: int) -> list[str]:
     """K units, C buyers at once, each attempt a new customer buying one: K + C attempts in all,
     so exactly K win and C lose; "sold out in" is the time for all attempts to be answered."""
     url = setup.fresh_database(kind, "dingdan_bench_w2")
-    token = setup.seed(url, skus=10, stock=units)
+    setup.seed(url, skus=10, stock=units)
+    token = setup.channel_key(url)
     attempts = units + buyers
     with setup.served(url, workers=workers) as (base, _server):
         requests = placement.flash_sale_requests(base, token, buyers=attempts)
@@ -86,7 +87,8 @@ def pgbench_ceiling(script: str, clients: int, seconds: int) -> float:
 def run_db(kind: str, quick: bool) -> list[str]:
     workers = 2 if kind == "postgres" else 1
     url = setup.fresh_database(kind)
-    token = setup.seed(url, skus=10_000, stock=1_000_000)
+    setup.seed(url, skus=10_000, stock=1_000_000)
+    token = setup.channel_key(url)
     rows = [f"| **{kind}**, {workers} API process(es) | | | |"]
     with setup.served(url, workers=workers) as (base, proc):
         rows += w1(base, token, proc.pid, quick=quick, open_rate=500 if kind == "postgres" else 250)

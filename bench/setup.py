@@ -64,12 +64,10 @@ def sync_url(url: str) -> str:
 
 
 def seed(url: str, *, skus: int, stock: int) -> str:
-    """Channels, a warehouse, `skus` products with `stock` units each, a staff member; returns
-    an API key of the web channel (the way a storefront places orders)."""
+    """Channels, a warehouse, `skus` products with `stock` units each and an owner's token."""
     engine = create_engine(sync_url(url))
     now = clock.now()
     token = "dd_" + secrets.token_urlsafe(24)
-    key = generate_api_key()
     with engine.begin() as conn:
         conn.execute(insert(Channel), [{**c, "orders_arrive_paid": False, "active": True,
                                          "webhook_secrets": [], "created_at": now} for c in SEED_CHANNELS])
@@ -90,9 +88,18 @@ def seed(url: str, *, skus: int, stock: int) -> str:
             "role": "owner", "active": True, "created_at": now}]).scalar_one()
         conn.execute(insert(StaffToken), [{"token_hash": hash_token(token), "staff_id": staff_id, "kind": "api",
                                            "created_at": now, "expires_at": now.replace(year=now.year + 1)}])
-        conn.execute(insert(ChannelApiKey), [{"channel_code": "web", "name": "bench", "key_hash": key.key_hash,
+    engine.dispose()
+    return token
+
+
+def channel_key(url: str, channel: str = "web") -> str:
+    """A new API key of a channel: the way a storefront places orders."""
+    key = generate_api_key()
+    engine = create_engine(sync_url(url))
+    with engine.begin() as conn:
+        conn.execute(insert(ChannelApiKey), [{"channel_code": channel, "name": "bench", "key_hash": key.key_hash,
                                               "display_prefix": key.display_prefix, "created_by": "bench",
-                                              "created_at": now}])
+                                              "created_at": clock.now()}])
     engine.dispose()
     return key.plaintext
 
