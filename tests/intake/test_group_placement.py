@@ -4,6 +4,7 @@ order), and each still gets the answer it would have got alone — on SQLite and
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 
@@ -11,7 +12,7 @@ from dingdan.catalog.errors import UnknownSku
 from dingdan.inventory.errors import OutOfStock
 from dingdan.orders.schemas import OrderIn
 from dingdan.platform.db import StatementCounter
-from dingdan.workflows.place_order import DiscountTooLarge, Intake, submit_order
+from dingdan.workflows.place_order import DiscountTooLarge, Intake, place_order, submit_order
 from factories.shop import make_sku, order_body, stock_of
 
 
@@ -77,3 +78,26 @@ async def test_placing_one_order_is_eight_statements_whatever_its_size(db):
             await submit_order(db, request=order, intake=Intake("t", "t"))
         counts.append(counter.count)
     assert counts == [8, 8]
+
+
+async def test_s_inv_4_a_hundred_clients_on_ten_skus_in_random_line_order_meet_no_deadlock(db):
+    skus = [await make_sku(db, stock=1000) for _ in range(10)]
+    shuffler = random.Random(4)
+
+    def order(n: int) -> OrderIn:
+        picked = shuffler.sample(skus, k=shuffler.randint(2, 6))  # a random line order each time
+        return request(*[(sku, 1) for sku in picked], phone=f"09{n:08d}")
+
+    orders = [order(n) for n in range(100)]
+    # Each order in its own transaction (not grouped), so that they really contend for the rows.
+    results = await asyncio.gather(
+        *(
+            db.write(place_order, request=o, intake=Intake("t", "t"), fingerprint=str(n))
+            for n, o in enumerate(orders)
+        ),
+        return_exceptions=True,
+    )
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    wanted = {sku: sum(1 for o in orders for ln in o.lines if ln.sku == sku) for sku in skus}
+    for sku in skus:
+        assert await stock_of(db, sku) == (1000, wanted[sku], 1000 - wanted[sku])
