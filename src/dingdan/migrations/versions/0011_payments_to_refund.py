@@ -1,6 +1,6 @@
 """partial index of the payments flagged for a refund
 
-Revision ID: 0010_payments_to_refund
+Revision ID: 0011_payments_to_refund
 Revises: 0005_portal
 Create Date: 2026-11-26 02:00:00.000000
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_payments_to_refund"
+revision = "0011_payments_to_refund"
 down_revision = "0005_portal"
 branch_labels = None
 depends_on = None
