@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.notifications import preferences, service
-from dingdan.notifications.message_templates import MessageKind
+from dingdan.notifications.message_templates import FLAG_REASON_WORDS, Locale, MessageKind
 from dingdan.notifications.outlets import get_outlets
 from dingdan.notifications.rules import Channel, dedupe_key, to_e164
 from dingdan.notifications.templates import render
@@ -39,6 +39,7 @@ MESSAGE_OF_TOPIC: dict[str, MessageKind] = {
     "order.parcel_shipped": K.ORDER_SHIPPED,
     "order.parcel_exception": K.DELIVERY_EXCEPTION,
     "order.refunded": K.REFUND_ISSUED,
+    "order.payment_needs_refund": K.PAYMENT_TO_BE_REFUNDED,  # paid after the order was cancelled
 }
 MESSAGE_OF_PARCEL_STATUS: dict[str, MessageKind] = {
     "out_for_delivery": K.OUT_FOR_DELIVERY,
@@ -58,7 +59,7 @@ PLACED_MESSAGE = {
 }
 # Messages that may come more than once per order: keyed by what they are about.
 PER_PARCEL = frozenset({K.ORDER_SHIPPED, K.OUT_FOR_DELIVERY, K.DELIVERED})
-PER_EVENT = frozenset({K.DELIVERY_EXCEPTION, K.REFUND_ISSUED})
+PER_EVENT = frozenset({K.DELIVERY_EXCEPTION, K.REFUND_ISSUED, K.PAYMENT_TO_BE_REFUNDED})
 
 
 def order_number_of(event: Event) -> str | None:
@@ -137,7 +138,11 @@ async def notify_customer(session: AsyncSession, event: Event) -> None:
     choice = await preferences.get_customer_choice(
         session, customer_id=order["customer_id"], phone=order["customer_phone"]
     )
-    message = render(kind, choice.locale, message_context(order, event))
+    context = message_context(order, event)
+    if kind is K.PAYMENT_TO_BE_REFUNDED:
+        reason = str(event.payload.get("reason") or "")
+        context["reason"] = FLAG_REASON_WORDS[Locale(choice.locale)].get(reason, reason)
+    message = render(kind, choice.locale, context)
     source = change_key(number, kind, event)
     recipients: list[tuple[Channel, str]] = []
     if choice.email and order["customer_email"] and get_outlets().email_enabled:

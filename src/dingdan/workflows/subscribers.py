@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dingdan.platform.events import Subscribers
-from dingdan.workflows import aftersales_refunds, console_push
+from dingdan.workflows import aftersales_refunds, console_push, late_payment_refunds
 from dingdan.workflows.allocate_backorders import on_stock_adjusted
 from dingdan.workflows.notify_codes import CODE_TOPICS, send_code
 from dingdan.workflows.notify_customers import CUSTOMER_TOPICS, notify_customer
@@ -24,6 +24,11 @@ def build_subscribers(live: console_push.Publish | None = None) -> Subscribers:
     )
     subscribers.on(
         "order.refunded", "complete_refunded_request", aftersales_refunds.complete_refunded_request
+    )
+    subscribers.on(
+        "order.payment_needs_refund",
+        "queue_late_payment_refund",
+        late_payment_refunds.queue_late_payment_refund,
     )
     if live is not None:
         for topic in console_push.TOPICS:
