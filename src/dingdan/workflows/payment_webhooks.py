@@ -88,7 +88,7 @@ async def _apply_payment_event(session: AsyncSession, provider_code: str, event:
     if event.type is ProviderEventType.PAYMENT_SUCCEEDED:
         await _on_captured(session, payment, event, actor)
     elif event.type is ProviderEventType.PAYMENT_FAILED:
-        orders.record_timeline(
+        await orders.record_timeline(
             session, payment.order_number, "order.payment_failed", actor, payment_id=payment.id
         )
     await session.flush()
@@ -170,7 +170,7 @@ async def _on_captured(session: AsyncSession, payment: Payment, event: ProviderE
             await orders.update_fields(
                 session, order=order, values={"payment_status": PaymentStatus.PAID.value}
             )
-        orders.record_timeline(
+        await orders.record_timeline(
             session, order["number"], "order.payment_needs_refund", actor, reason=problem, **details
         )
         return
@@ -178,7 +178,7 @@ async def _on_captured(session: AsyncSession, payment: Payment, event: ProviderE
     target = order_rules.status_after_payment(
         has_issues=bool(order["review_issues"]), auto_confirm=channel.auto_confirm
     )
-    orders.record_timeline(session, order["number"], "order.paid", actor, **details)
+    await orders.record_timeline(session, order["number"], "order.paid", actor, **details)
     await orders.transition(
         session,
         order=order,

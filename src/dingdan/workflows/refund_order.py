@@ -94,7 +94,7 @@ async def _start(
     refund = await payments.start_refund(
         session, payment=payment, amount=amount, reason=reason, actor=actor, request=request
     )
-    orders.record_timeline(
+    await orders.record_timeline(
         session,
         number,
         "order.refund_requested",
@@ -154,20 +154,20 @@ async def record_refund_outcome(
     actor = refund.actor
     if payment is None:
         if status is RefundStatus.FAILED:
-            orders.record_timeline(
+            await orders.record_timeline(
                 session, refund.order_number, "order.refund_failed", actor, refund_id=refund.id
             )
         return
     order = await orders.get_order_row(session, number=refund.order_number, for_update=True)
-    await orders.update_fields(session, order=order, values={"payment_status": payment.status})
-    orders.record_timeline(
+    await orders.update_fields(
         session,
-        refund.order_number,
-        "order.refunded",
-        actor,
-        refund_id=refund.id,
-        amount=str(refund.amount),
-        payment_status=payment.status,
+        order=order,
+        values={"payment_status": payment.status},
+        event=orders.TimelineEvent(
+            "order.refunded",
+            actor,
+            {"refund_id": refund.id, "amount": str(refund.amount), "payment_status": payment.status},
+        ),
     )
 
 
