@@ -38,7 +38,7 @@ async def start_aftersales_refund(session: AsyncSession, event: Event) -> None:
             reason=f"售後 {number}", actor=f"aftersales:{number}", request=(SCOPE, number),
         )  # fmt: skip
     except (PaymentNotRefundable, RefundExceedsCaptured) as refused:
-        orders.record_timeline(
+        await orders.record_timeline(
             session, order_number, "order.aftersales_refund_by_hand", event.actor,
             request=number, reason=str(refused),
         )  # fmt: skip

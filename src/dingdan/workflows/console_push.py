@@ -39,6 +39,7 @@ def summary(event: Event) -> dict[str, Any]:
         "at": event.created_at.isoformat() if event.created_at else None,
     }
     if event.aggregate_type == "order":
+        message["seq"] = payload.get("seq")  # the page ignores an event older than the row it shows
         message["status"] = payload.get("to_status")
         message["total"] = payload.get("total")
         message["channel"] = payload.get("channel")

@@ -45,7 +45,7 @@ async def queue_late_payment_refund(session: AsyncSession, event: Event) -> None
             actor=AUTO_ACTOR, scope=SCOPE, automatic=True,
         )  # fmt: skip
     except (PaymentNotRefundable, RefundExceedsCaptured) as refused:  # staff were quicker
-        orders.record_timeline(
+        await orders.record_timeline(
             session, event.aggregate_id, "order.auto_refund_skipped", AUTO_ACTOR,
             payment_id=payment_id, reason=str(refused),
         )  # fmt: skip

@@ -7,7 +7,7 @@ a redelivered event, or a second event about the same change, sends nothing more
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -60,6 +60,26 @@ PLACED_MESSAGE = {
 # Messages that may come more than once per order: keyed by what they are about.
 PER_PARCEL = frozenset({K.ORDER_SHIPPED, K.OUT_FOR_DELIVERY, K.DELIVERED})
 PER_EVENT = frozenset({K.DELIVERY_EXCEPTION, K.REFUND_ISSUED, K.PAYMENT_TO_BE_REFUNDED})
+# Messages that say how far the order (or a parcel) has come. One whose event is older than a
+# progress message already sent about the same order or parcel is stale and not sent
+# (docs/decisions/0005): events may be handled out of order. Payment, refund and exception
+# messages are facts that stay true, and always go.
+PROGRESS = frozenset({K.ORDER_RECEIVED, K.ORDER_CONFIRMED, *PER_PARCEL})
+
+
+def is_superseded(kind: MessageKind, event: Event, sent: Sequence[service.SentAbout]) -> bool:
+    """True when a progress message about a later change of the same order or parcel (or of
+    the order as a whole) is already in the log."""
+    seq = event.payload.get("seq")
+    if kind not in PROGRESS or not isinstance(seq, int):
+        return False
+    parcel = event.payload.get("tracking_number") or None
+    return any(
+        earlier.seq is not None
+        and earlier.seq > seq
+        and (parcel is None or not earlier.tracking_number or earlier.tracking_number == parcel)
+        for earlier in sent
+    )
 
 
 def order_number_of(event: Event) -> str | None:
@@ -134,6 +154,12 @@ async def notify_customer(session: AsyncSession, event: Event) -> None:
         session, order_id=order["id"]
     ):
         return
+    if kind in PROGRESS and isinstance(event.payload.get("seq"), int):
+        sent = await service.list_sent_about_order(
+            session, order_number=number, order_id=order["id"], templates=[k.value for k in PROGRESS]
+        )
+        if is_superseded(kind, event, sent):
+            return
     event = await with_carrier(session, event)
     choice = await preferences.get_customer_choice(
         session, customer_id=order["customer_id"], phone=order["customer_phone"]

@@ -91,7 +91,7 @@ async def _apply_payment_event(session: AsyncSession, provider_code: str, event:
     if event.type is ProviderEventType.PAYMENT_SUCCEEDED:
         await _on_captured(session, payment, event, actor)
     elif event.type is ProviderEventType.PAYMENT_FAILED:
-        orders.record_timeline(
+        await orders.record_timeline(
             session, payment.order_number, "order.payment_failed", actor, payment_id=payment.id
         )
     await session.flush()
@@ -174,7 +174,7 @@ async def _on_captured(session: AsyncSession, payment: Payment, event: ProviderE
                 session, order=order, values={"payment_status": PaymentStatus.PAID.value}
             )
         auto = payment_rules.refunds_by_itself(problem, allowed=get_settings().auto_refund_late_payments)
-        orders.record_timeline(
+        await orders.record_timeline(
             session, order["number"], "order.payment_needs_refund", actor,
             reason=problem, auto_refund=auto, currency=payment.currency, **details,
         )  # fmt: skip
@@ -183,7 +183,7 @@ async def _on_captured(session: AsyncSession, payment: Payment, event: ProviderE
     target = order_rules.status_after_payment(
         has_issues=bool(order["review_issues"]), auto_confirm=channel.auto_confirm
     )
-    orders.record_timeline(session, order["number"], "order.paid", actor, **details)
+    await orders.record_timeline(session, order["number"], "order.paid", actor, **details)
     await orders.transition(
         session,
         order=order,

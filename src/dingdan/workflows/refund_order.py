@@ -100,7 +100,7 @@ async def start_payment_refund(
     refund = await payments.start_refund(
         session, payment=payment, amount=amount, reason=reason, actor=actor, request=(scope, key)
     )
-    orders.record_timeline(
+    await orders.record_timeline(
         session, payment.order_number, "order.refund_requested", actor, refund_id=refund.id,
         amount=str(amount), reason=reason, payment_id=payment.id, automatic=automatic,
     )  # fmt: skip
@@ -165,7 +165,7 @@ async def _start(
     refund = await payments.start_refund(
         session, payment=payment, amount=amount, reason=reason, actor=actor, request=request
     )
-    orders.record_timeline(
+    await orders.record_timeline(
         session,
         number,
         "order.refund_requested",
@@ -225,20 +225,20 @@ async def record_refund_outcome(
     actor = refund.actor
     if payment is None:
         if status is RefundStatus.FAILED:
-            orders.record_timeline(
+            await orders.record_timeline(
                 session, refund.order_number, "order.refund_failed", actor, refund_id=refund.id
             )
         return
     order = await orders.get_order_row(session, number=refund.order_number, for_update=True)
-    await orders.update_fields(session, order=order, values={"payment_status": payment.status})
-    orders.record_timeline(
+    await orders.update_fields(
         session,
-        refund.order_number,
-        "order.refunded",
-        actor,
-        refund_id=refund.id,
-        amount=str(refund.amount),
-        payment_status=payment.status,
+        order=order,
+        values={"payment_status": payment.status},
+        event=orders.TimelineEvent(
+            "order.refunded",
+            actor,
+            {"refund_id": refund.id, "amount": str(refund.amount), "payment_status": payment.status},
+        ),
     )
 
 
