@@ -3,7 +3,7 @@ fixed handful of SQL statements whatever its line count."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -94,6 +94,14 @@ async def get_order_row(session: AsyncSession, *, number: str, for_update: bool 
     if row is None:
         raise OrderNotFound(f"no order {number}", field="number")
     return row
+
+
+async def get_order_rows(session: AsyncSession, *, numbers: Collection[str]) -> dict[str, RowMapping]:
+    """The orders of these numbers that exist, by number: one statement."""
+    if not numbers:
+        return {}
+    stmt = select(ORDERS).where(ORDERS.c.number.in_(sorted(numbers)))
+    return {row["number"]: row for row in (await session.execute(stmt)).mappings()}
 
 
 async def get_lines(session: AsyncSession, *, order_ids: Sequence[int]) -> dict[int, list[RowMapping]]:
