@@ -161,15 +161,19 @@ async def _claim(session: AsyncSession, handler_name: str, event_id: int) -> boo
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
+# Built once and run with a list of rows: a VALUES list built per call is compiled per call.
+_CLAIM_MANY = {
+    name: ins(HandledEvent).on_conflict_do_nothing().returning(HandledEvent.event_id)
+    for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 async def _claim_many(session: AsyncSession, handler_name: str, event_ids: list[int]) -> set[int]:
     """Claim (handler, event) for many events in one statement; returns the newly claimed."""
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     at = clock.now()
     claimed = await session.execute(
-        ins(HandledEvent)
-        .values([{"handler": handler_name, "event_id": eid, "handled_at": at} for eid in event_ids])
-        .on_conflict_do_nothing()
-        .returning(HandledEvent.event_id)
+        _CLAIM_MANY[session.get_bind().dialect.name],
+        [{"handler": handler_name, "event_id": eid, "handled_at": at} for eid in event_ids],
     )
     return set(claimed.scalars())
 

@@ -5,7 +5,7 @@ digest, per each staff member's choice."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ from dingdan.notifications.message_templates import FLAG_REASON_WORDS, Locale, M
 from dingdan.notifications.models import AlertMode, DeliveryStatus
 from dingdan.notifications.outlets import get_outlets
 from dingdan.notifications.rules import Channel, dedupe_key
-from dingdan.notifications.templates import render
+from dingdan.notifications.templates import RenderedMessage, render
 from dingdan.orders import service as orders
 from dingdan.platform.events import Event
 from dingdan.platform.settings import get_settings
@@ -76,7 +76,9 @@ async def staff_handling(session: AsyncSession, permission: Permission) -> list[
     return memo[permission]
 
 
-async def alert_context(session: AsyncSession, event: Event) -> dict[str, Any]:
+async def alert_context(
+    session: AsyncSession, event: Event, order: Mapping[Any, Any] | None
+) -> dict[str, Any]:
     payload = event.payload
     context: dict[str, Any] = {
         "reason": str(payload.get("reason") or ", ".join(payload.get("issues") or []) or "-"),
@@ -85,9 +87,8 @@ async def alert_context(session: AsyncSession, event: Event) -> dict[str, Any]:
         "exception_reason": str(payload.get("reason") or payload.get("cause") or "-"),
         "time_zone": get_settings().time_zone,
     }
-    number = order_number_of(event)
-    if number:
-        order = await orders.get_order_row(session, number=number)
+    if order is not None:
+        number = order["number"]
         context |= {
             "order_number": number,
             "total": order["total"],
@@ -111,13 +112,25 @@ async def alert_context(session: AsyncSession, event: Event) -> dict[str, Any]:
 
 
 async def notify_staff(session: AsyncSession, event: Event) -> None:
-    kinds = alerts_for(event)
-    if not kinds:
-        return
-    context = await alert_context(session, event)
-    for kind in kinds:
-        people = await staff_handling(session, HANDLED_BY[kind])
-        await service.enqueue(session, await _alerts(session, event, kind, context, people))
+    await notify_staffs(session, [event])
+
+
+async def notify_staffs(session: AsyncSession, batch: list[Event]) -> None:
+    """The alerts of a relay batch: one read of the orders and one insert for the batch."""
+    wanted = [(event, kinds) for event in batch if (kinds := alerts_for(event))]
+    found = await orders.get_order_rows(
+        session, numbers={number for event, _ in wanted if (number := order_number_of(event))}
+    )
+    outgoing: list[service.Outgoing] = []
+    for event, kinds in wanted:
+        order = found.get(order_number_of(event) or "")
+        if order_number_of(event) and order is None:
+            continue  # the order is gone: nothing to point staff at
+        context = await alert_context(session, event, order)
+        for kind in kinds:
+            people = await staff_handling(session, HANDLED_BY[kind])
+            outgoing += await _alerts(session, event, kind, context, people)
+    await service.enqueue(session, outgoing)
 
 
 async def _alerts(
@@ -135,9 +148,14 @@ async def _alerts(
     email_on = get_outlets().email_enabled
     source = f"event:{event.id}:{kind.value}"
     items = []
+    rendered: dict[str, RenderedMessage] = {}
     for staff_id, email in people:
         choice = choices[staff_id]
-        message = render(kind, choice.locale, {**context, **localized(event, choice.locale)})
+        if choice.locale not in rendered:
+            rendered[choice.locale] = render(
+                kind, choice.locale, {**context, **localized(event, choice.locale)}
+            )
+        message = rendered[choice.locale]
         number = context.get("order_number")
         console = f"staff:{staff_id}"
         items.append(

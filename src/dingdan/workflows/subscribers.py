@@ -7,7 +7,7 @@ from dingdan.workflows import aftersales_refunds, console_push, late_payment_ref
 from dingdan.workflows.allocate_backorders import on_stock_adjusted
 from dingdan.workflows.notify_codes import CODE_TOPICS, send_code
 from dingdan.workflows.notify_customers import CUSTOMER_TOPICS, notify_customers
-from dingdan.workflows.notify_staff import STAFF_TOPICS, notify_staff
+from dingdan.workflows.notify_staff import STAFF_TOPICS, notify_staffs
 
 
 def build_subscribers(live: console_push.Publish | None = None) -> Subscribers:
@@ -18,7 +18,7 @@ def build_subscribers(live: console_push.Publish | None = None) -> Subscribers:
     for topic in CODE_TOPICS:
         subscribers.on(topic, "send_code", send_code)
     for topic in STAFF_TOPICS:
-        subscribers.on(topic, "notify_staff", notify_staff)
+        subscribers.on_batch(topic, "notify_staff", notify_staffs)
     subscribers.on(
         "aftersales.refund_requested", "start_aftersales_refund", aftersales_refunds.start_aftersales_refund
     )
