@@ -74,7 +74,7 @@ async def test_s_out_2_events_reach_a_worker_through_the_broker_and_run_once(db:
         assert len(seen) == 3
         async with db.read() as session:
             replay = await events.list_for(session, "test", "0")
-        await publisher.publish(replay[0])  # a redelivery (at-least-once) changes nothing
+        await publisher.publish(replay[:1])  # a redelivery (at-least-once) changes nothing
         await asyncio.sleep(0.5)
         assert len(seen) == 3
     finally:
