@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Date, and_, exists, func, or_, select
 
+from dingdan.inventory.models import StockLevel
 from dingdan.orders.service import LINES, ORDERS
 from dingdan.platform import taiwan
 from dingdan.platform.events import EventRow
@@ -254,6 +255,45 @@ async def test_products_report_equals_sql_over_lines(client, db, history, analys
         "BAG-CNV",
         "SOAP-IDLE",
     } - sold_recently
+
+
+@EXAMPLES
+@given(
+    window=ranges, group=st.sampled_from(["product", "category"]), sort=st.sampled_from(["units", "sales"])
+)
+async def test_products_grouped_rank_and_hold_the_stock_of_their_skus(
+    client, db, history, analyst, window, group, sort
+):
+    start, end = window
+    key = {"product": LINES.c.product_id, "category": func.coalesce(LINES.c.category_code, "")}[group]
+    sold = (
+        select(key.label("key"), LINES.c.sku, LINES.c.quantity, LINES.c.line_total, LINES.c.order_id)
+        .join(ORDERS, ORDERS.c.id == LINES.c.order_id)
+        .where(*order_filters(db, start, end, None, None), ORDERS.c.status != "cancelled")
+        .subquery()
+    )
+    stmt = select(
+        sold.c.key,
+        func.count(func.distinct(sold.c.order_id)),
+        func.sum(sold.c.quantity),
+        func.sum(sold.c.line_total),
+    ).group_by(sold.c.key)
+    skus_of = select(sold.c.key, sold.c.sku).distinct()
+    on_hand = select(StockLevel.sku, func.sum(StockLevel.on_hand)).group_by(StockLevel.sku)
+    async with db.read() as session:
+        expected = {k: [orders, units, sales, 0] for k, orders, units, sales in await session.execute(stmt)}
+        stock = {sku: int(units) for sku, units in await session.execute(on_hand)}
+        for k, sku in await session.execute(skus_of):
+            expected[k][3] += stock.get(sku, 0)
+    params = {"from": str(start), "to": str(end), "group": group, "sort": sort, "limit": 200}
+    report = (await client.get("/api/v1/reports/products", params=params, headers=analyst)).json()
+    field = {"product": "product_id", "category": "category"}[group]
+    got = {
+        i[field]: [i["orders"], i["units"], Decimal(i["sales"]), i["on_hand"]] for i in report["best_sellers"]
+    }
+    assert got == expected
+    ranked = [Decimal(i[sort]) for i in report["best_sellers"]]
+    assert ranked == sorted(ranked, reverse=True)
 
 
 async def milestones(db: Any, start: date, end: date) -> dict[str, list[Any]]:

@@ -160,8 +160,18 @@ def contributions(fact: Mapping[Any, Any] | None) -> Contributions:
     found[FULFILMENT][(day, fact["channel"], fact["carrier"])] = _fulfilment_measures(fact)
     if fact["status"] == CANCELLED:
         return found
-    for sku, product_id, category, units, sales in fact["lines"]:
-        measures = {"orders": 1, "units": units, "sales": Decimal(sales)}
+    products: set[int] = set()
+    categories: set[str] = set()
+    for sku, product_id, category, units, sales in fact["lines"]:  # in SKU order
+        measures = {
+            "orders": 1,
+            "product_orders": int(product_id not in products),
+            "category_orders": int(category not in categories),
+            "units": units,
+            "sales": Decimal(sales),
+        }
+        products.add(product_id)
+        categories.add(category)
         found[DAILY_PRODUCT][(day, sku, product_id, category)] = measures
         found[MONTHLY_PRODUCT][(month_of(day), sku, product_id, category)] = dict(measures)
     region = {

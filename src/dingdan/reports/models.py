@@ -66,6 +66,11 @@ class _ProductMeasures:
     product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     category: Mapped[str] = mapped_column(String(64), primary_key=True)
     orders: Mapped[int] = mapped_column(Integer)
+    # Orders counted once per product and once per category: each order adds 1 on the row of
+    # the first SKU (in SKU order) it holds of that product / category, so a sum over a
+    # product's or category's rows counts distinct orders.
+    product_orders: Mapped[int] = mapped_column(Integer, server_default="0")
+    category_orders: Mapped[int] = mapped_column(Integer, server_default="0")
     units: Mapped[int] = mapped_column(Integer)
     sales: Mapped[Decimal] = mapped_column(Money)
 

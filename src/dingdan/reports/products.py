@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Subquery, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.catalog.models import Category, Product, Variant
@@ -24,7 +24,8 @@ from dingdan.reports.facts import CANCELLED
 from dingdan.reports.models import DailyProduct, DailySales, MonthlyProduct
 from dingdan.reports.periods import Granularity, Period, bucket_of, buckets, split_by_month
 
-MEASURES = ("orders", "units", "sales")
+# The product rollups' measures: orders counted per SKU, per product and per category.
+SUMMED = ("orders", "product_orders", "category_orders", "units", "sales")
 SLOW_MOVERS_LIMIT = 50
 
 
@@ -39,35 +40,39 @@ class ProductSort(StrEnum):
     SALES = "sales"
 
 
-async def _sum_by_sku(
-    session: AsyncSession, period: Period, category: str | None
-) -> dict[tuple[str, int, str], dict[str, Any]]:
+def _sold_by_sku(period: Period, category: str | None) -> Subquery:
+    """Orders, units and sales per SKU in the period, from daily rows at the edges and monthly
+    rows for the whole months between, summed in the database."""
     split = split_by_month(period)
-    parts: list[tuple[Any, ColumnElement[bool]]] = [
+    ranges: list[tuple[Any, ColumnElement[bool]]] = [
         (DailyProduct, DailyProduct.day.between(p.start, p.end)) for p in split.loose
     ]
     if split.first_month is not None:
-        parts.append((MonthlyProduct, MonthlyProduct.month.between(split.first_month, split.last_month)))
-    found: dict[tuple[str, int, str], dict[str, Any]] = {}
-    for model, in_range in parts:
-        keys = (model.sku, model.product_id, model.category)
-        stmt = select(*keys, *(func.sum(getattr(model, m)).label(m) for m in MEASURES)).where(in_range)
-        if category is not None:
-            stmt = stmt.where(model.category == category)
-        for row in (await session.execute(stmt.group_by(*keys))).mappings():
-            into = found.setdefault(
-                (row["sku"], row["product_id"], row["category"]), dict.fromkeys(MEASURES, 0)
-            )
-            for measure in MEASURES:
-                into[measure] += row[measure]
-    return found
+        ranges.append((MonthlyProduct, MonthlyProduct.month.between(split.first_month, split.last_month)))
+    parts = []
+    for model, in_range in ranges:
+        part = select(model.sku, model.product_id, model.category, *(getattr(model, m) for m in SUMMED))
+        parts.append(part.where(in_range, *([model.category == category] if category is not None else [])))
+    rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("rows")
+    sums = [func.sum(rows.c[m]).label(m) for m in SUMMED]
+    return (
+        select(rows.c.sku, rows.c.product_id, rows.c.category, *sums)
+        .group_by(rows.c.sku, rows.c.product_id, rows.c.category)
+        .having(or_(*(s != 0 for s in sums)))  # all zero: every order of it was cancelled
+        .subquery("sold")
+    )
 
 
-async def _stock_by_sku(session: AsyncSession) -> dict[str, tuple[int, int]]:
-    stmt = select(
-        StockLevel.sku, func.sum(StockLevel.on_hand), func.sum(StockLevel.on_hand - StockLevel.reserved)
-    ).group_by(StockLevel.sku)
-    return {sku: (int(on_hand), int(available)) for sku, on_hand, available in await session.execute(stmt)}
+def _stock_by_sku() -> Subquery:
+    return (
+        select(
+            StockLevel.sku,
+            func.sum(StockLevel.on_hand).label("on_hand"),
+            func.sum(StockLevel.on_hand - StockLevel.reserved).label("available"),
+        )
+        .group_by(StockLevel.sku)
+        .subquery("stock")
+    )
 
 
 async def _names(session: AsyncSession, skus: set[str]) -> dict[str, dict[str, Any]]:
@@ -82,12 +87,6 @@ async def _names(session: AsyncSession, skus: set[str]) -> dict[str, dict[str, A
         .where(Variant.sku.in_(sorted(skus)))
     )
     return {row["sku"]: dict(row) for row in (await session.execute(stmt)).mappings()}
-
-
-def _group_key(group: ProductGroup, sku: str, product_id: int, category: str) -> Any:
-    return {ProductGroup.VARIANT: sku, ProductGroup.PRODUCT: product_id, ProductGroup.CATEGORY: category}[
-        group
-    ]
 
 
 def _rates(units: int, on_hand: int, available: int, days: int) -> dict[str, Any]:
@@ -121,34 +120,44 @@ async def best_sellers(
     limit: int,
     category: str | None,
 ) -> list[dict[str, Any]]:
-    by_sku = await _sum_by_sku(session, period, category)
-    stock = await _stock_by_sku(session)
-    grouped: dict[Any, dict[str, Any]] = {}
-    for (sku, product_id, cat), sums in by_sku.items():
-        if not any(sums.values()):
-            continue  # every order of it was cancelled
-        entry = grouped.setdefault(
-            _group_key(group, sku, product_id, cat),
-            {"orders": 0, "units": 0, "sales": ZERO, "on_hand": 0, "available": 0, "sku": sku},
+    """The top `limit` groups, ranked and cut in the database: only they come back."""
+    sold, stock = _sold_by_sku(period, category), _stock_by_sku()
+    key, orders = {
+        ProductGroup.VARIANT: (sold.c.sku, sold.c.orders),
+        ProductGroup.PRODUCT: (sold.c.product_id, sold.c.product_orders),
+        ProductGroup.CATEGORY: (sold.c.category, sold.c.category_orders),
+    }[group]
+    sums = {
+        "orders": func.sum(orders).label("orders"),
+        "units": func.sum(sold.c.units).label("units"),
+        "sales": func.sum(sold.c.sales).label("sales"),
+    }
+    stmt = (
+        select(
+            key.label("key"),
+            func.min(sold.c.sku).label("sku"),
+            *sums.values(),
+            func.coalesce(func.sum(stock.c.on_hand), 0).label("on_hand"),
+            func.coalesce(func.sum(stock.c.available), 0).label("available"),
         )
-        for measure in MEASURES:
-            entry[measure] += sums[measure]
-        on_hand, available = stock.get(sku, (0, 0))
-        entry["on_hand"] += on_hand
-        entry["available"] += available
-    ranked = sorted(grouped.items(), key=lambda kv: (-kv[1][sort.value], str(kv[0])))[:limit]
-    names = await _names(session, {entry["sku"] for _, entry in ranked})
+        .select_from(sold.outerjoin(stock, stock.c.sku == sold.c.sku))
+        .group_by(key)
+        .order_by(sums[sort.value].desc(), key)
+        .limit(limit)
+    )
+    ranked = (await session.execute(stmt)).mappings().all()
+    names = await _names(session, {row["sku"] for row in ranked})
     return [
         {
-            **_label(group, key, entry["sku"], names),
-            "orders": int(entry["orders"]),
-            "units": int(entry["units"]),
-            "sales": Decimal(entry["sales"]),
-            "on_hand": entry["on_hand"],
-            "available": entry["available"],
-            **_rates(int(entry["units"]), entry["on_hand"], entry["available"], period.days),
+            **_label(group, row["key"], row["sku"], names),
+            "orders": int(row["orders"]),
+            "units": int(row["units"]),
+            "sales": Decimal(row["sales"]),
+            "on_hand": int(row["on_hand"]),
+            "available": int(row["available"]),
+            **_rates(int(row["units"]), int(row["on_hand"]), int(row["available"]), period.days),
         }
-        for key, entry in ranked
+        for row in ranked
     ]
 
 
