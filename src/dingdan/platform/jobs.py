@@ -2,8 +2,9 @@
 
 `DINGDAN_BROKER_URL` picks the broker: empty (default) keeps everything in the process
 (taskiq's in-memory broker, executed in place); `amqp://…` RabbitMQ, `redis://…` Redis,
-`nats://…` NATS (a queue group, so each event goes to one worker). `DINGDAN_BROKER_QUEUE`
-names the queue (or subject), so that several shops can share one broker.
+`nats://…` NATS JetStream (a work-queue stream: each message to one worker, kept until
+acknowledged). `DINGDAN_BROKER_QUEUE` names the queue (or stream), so that several shops can
+share one broker.
 
 A message carries the ids of a few events, so that a worker handles them in one transaction.
 While the broker is away, publishing fails fast, the events stay in the outbox and the relay
@@ -16,9 +17,8 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Any
 
-from taskiq import AsyncBroker, InMemoryBroker
+from taskiq import AckableMessage, AsyncBroker, InMemoryBroker
 
 from dingdan.platform import events
 from dingdan.platform.db import Database
@@ -51,9 +51,7 @@ def make_broker(url: str, queue: str = "dingdan") -> AsyncBroker:
     if scheme in {"redis", "rediss"}:
         return _redis_broker(url, queue)
     if scheme == "nats":
-        from taskiq_nats import NatsBroker
-
-        return NatsBroker(url, subject=f"{queue}.events", queue=f"{queue}-workers", **_nats_reconnect())
+        return _nats_broker(url, queue)
     raise ValueError(f"unsupported broker URL scheme: {scheme!r}")
 
 
@@ -78,9 +76,38 @@ def _redis_broker(url: str, queue: str) -> AsyncBroker:
     return PatientListQueueBroker(url, queue_name=queue, socket_connect_timeout=2)
 
 
-def _nats_reconnect() -> dict[str, Any]:
-    """Reconnect for ever, every second, and buffer nothing while away (a publish then fails)."""
-    return {"max_reconnect_attempts": -1, "reconnect_time_wait": 1, "pending_size": 0}
+def _nats_broker(url: str, queue: str) -> AsyncBroker:
+    """JetStream, not core NATS: core NATS keeps nothing, so a message published at the instant
+    a connection breaks, or to a worker that is away, is gone (S-OUT-3 lost events that way).
+    A work-queue stream keeps each message until a worker acknowledges it; a publish waits for
+    the stream's acknowledgement, so one that fails leaves the events in the outbox."""
+    from nats.errors import Error as NatsError
+    from nats.js.api import ConsumerConfig, RetentionPolicy, StreamConfig
+    from taskiq_nats import PullBasedJetStreamBroker
+
+    class PatientJetStreamBroker(PullBasedJetStreamBroker):
+        async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+            while True:
+                try:
+                    async for message in super().listen():
+                        yield message
+                except (NatsError, OSError) as error:
+                    log.warning("NATS away (%r); listening again in 1 s", error)
+                    await asyncio.sleep(1)
+
+    return PatientJetStreamBroker(
+        url,
+        subject=f"{queue}.events",
+        stream_name=queue,
+        durable=f"{queue}-workers",
+        stream_config=StreamConfig(retention=RetentionPolicy.WORK_QUEUE),
+        consumer_config=ConsumerConfig(durable_name=f"{queue}-workers", ack_wait=5),
+        pull_consume_batch=10,
+        pull_consume_timeout=1,
+        max_reconnect_attempts=-1,  # reconnect for ever, every second
+        reconnect_time_wait=1,
+        pending_size=0,  # buffer nothing while away: a publish then fails at once
+    )
 
 
 @dataclass
