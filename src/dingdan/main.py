@@ -52,9 +52,9 @@ from dingdan.web.origin import RequestOrigin
 from dingdan.web.pages import account_aftersales, account_orders, account_session, sandbox_pay
 from dingdan.web.pages import track as track_page
 from dingdan.web.ratelimit import build_rate_limits
-from dingdan.workflows.aftersales_refunds import use_payment_providers
 from dingdan.workflows.console_push import Publish
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
+from dingdan.workflows.refund_order import use_payment_providers
 from dingdan.workflows.schedule import JOBS, ScheduledJob
 from dingdan.workflows.subscribers import build_subscribers
 

@@ -106,7 +106,7 @@ async def move(db: Database, number: str, to: OrderStatus, *, after_hours: float
         else:
             await orders.transition(session, order=order, to=to, actor="test")
         if event:
-            orders.record_timeline(session, number, event.pop("topic"), "test", **event)
+            await orders.record_timeline(session, number, event.pop("topic"), "test", **event)
 
     await db.write(run)
 
@@ -115,7 +115,7 @@ async def record(db: Database, number: str, topic: str, *, after_days: float, **
     async def run(session: Any) -> None:
         order = await orders.get_order_row(session, number=number)
         clock.set_clock(clock.FrozenClock(order["created_at"] + timedelta(days=after_days)))
-        orders.record_timeline(session, number, topic, "test", **payload)
+        await orders.record_timeline(session, number, topic, "test", **payload)
 
     await db.write(run)
 

@@ -29,6 +29,7 @@ class MessageKind(StrEnum):
     DELIVERED = "order.delivered"
     DELIVERY_EXCEPTION = "order.delivery_exception"
     REFUND_ISSUED = "order.refund_issued"
+    PAYMENT_TO_BE_REFUNDED = "order.payment_to_be_refunded"
     RESET_CODE = "account.reset_code"
     VERIFICATION_CODE = "account.verification_code"
     NEW_ORDER = "merchant.new_order"
@@ -36,6 +37,8 @@ class MessageKind(StrEnum):
     LOW_STOCK = "merchant.low_stock"
     PARCEL_EXCEPTION = "merchant.parcel_exception"
     RETURN_REQUESTED = "merchant.return_requested"
+    PAYMENT_NEEDS_REFUND = "merchant.payment_needs_refund"
+    PAYMENT_REFUND_QUEUED = "merchant.payment_refund_queued"
 
     @property
     def for_merchant(self) -> bool:
@@ -149,6 +152,17 @@ _ZH: dict[MessageKind, MessageTemplate] = {
         ),
         action_label="查看訂單",
     ),
+    MessageKind.PAYMENT_TO_BE_REFUNDED: MessageTemplate(
+        subject="【{shop_name}】訂單 {order_number} 的付款將退回",
+        short="【{shop_name}】我們收到訂單 {order_number} 的付款 {amount},但{reason},"
+        "款項將全額退回原付款方式。",
+        body=(
+            _ZH_HELLO,
+            "我們收到您為訂單 {order_number} 支付的 {amount},但{reason},這筆付款無法用於此訂單。",
+            "款項將全額退回您的原付款方式,退款辦理後會再通知您;實際入帳時間依金融機構作業而定。",
+        ),
+        action_label="查看訂單",
+    ),
     MessageKind.NEW_ORDER: MessageTemplate(
         subject="新訂單 {order_number}:{total}",
         short="新訂單 {order_number}({channel}),{customer_name},金額 {total}。",
@@ -184,6 +198,24 @@ _ZH: dict[MessageKind, MessageTemplate] = {
         short="退貨申請:訂單 {order_number},原因:{reason}",
         body=("顧客 {customer_name} 對訂單 {order_number} 提出退貨/退款申請,原因:{reason}。",),
         action_label="處理申請",
+    ),
+    MessageKind.PAYMENT_NEEDS_REFUND: MessageTemplate(
+        subject="待退款:訂單 {order_number} 收到無法入帳的付款 {amount}",
+        short="待退款:訂單 {order_number} 收到付款 {amount},但{reason}。請退款給顧客。",
+        body=(
+            "訂單 {order_number} 收到顧客 {customer_name} 的付款 {amount},但{reason},這筆付款不會保留庫存。",
+            "系統不會自動退款,請確認後在訂單頁按「退款」。",
+        ),
+        action_label="處理退款",
+    ),
+    MessageKind.PAYMENT_REFUND_QUEUED: MessageTemplate(
+        subject="自動退款:訂單 {order_number} 的付款 {amount}",
+        short="自動退款:訂單 {order_number} 收到付款 {amount},但{reason};已排入自動退款。",
+        body=(
+            "訂單 {order_number} 收到顧客 {customer_name} 的付款 {amount},但{reason},這筆付款不會保留庫存。",
+            "系統已排入全額自動退款,並已通知顧客;退款結果會記在訂單的時間軸上。",
+        ),
+        action_label="查看訂單",
     ),
 }
 
@@ -293,6 +325,19 @@ _EN: dict[MessageKind, MessageTemplate] = {
         ),
         action_label="View order",
     ),
+    MessageKind.PAYMENT_TO_BE_REFUNDED: MessageTemplate(
+        subject="[{shop_name}] Your payment for order {order_number} will be refunded",
+        short="[{shop_name}] We received {amount} for order {order_number}, but {reason}. "
+        "It will be refunded in full to your original payment method.",
+        body=(
+            _EN_HELLO,
+            "We received your payment of {amount} for order {order_number}, but {reason}, "
+            "so it cannot pay for this order.",
+            "It will be refunded in full to your original payment method; we will tell you when "
+            "the refund is issued. When it reaches your account depends on your bank or card issuer.",
+        ),
+        action_label="View order",
+    ),
     MessageKind.NEW_ORDER: MessageTemplate(
         subject="New order {order_number}: {total}",
         short="New order {order_number} ({channel}) from {customer_name}, total {total}.",
@@ -334,6 +379,42 @@ _EN: dict[MessageKind, MessageTemplate] = {
         body=("{customer_name} asked for a return or refund of order {order_number}: {reason}.",),
         action_label="Handle request",
     ),
+    MessageKind.PAYMENT_NEEDS_REFUND: MessageTemplate(
+        subject="To refund: order {order_number} received a payment of {amount} it cannot use",
+        short="To refund: order {order_number} received {amount}, but {reason}. Please refund the customer.",
+        body=(
+            "Order {order_number} received a payment of {amount} from {customer_name}, but {reason}; "
+            "it reserves no stock.",
+            "Nothing is refunded automatically: check it and press Refund on the order page.",
+        ),
+        action_label="Refund",
+    ),
+    MessageKind.PAYMENT_REFUND_QUEUED: MessageTemplate(
+        subject="Automatic refund: order {order_number}, payment of {amount}",
+        short="Automatic refund: order {order_number} received {amount}, but {reason}; "
+        "a refund is on its way.",
+        body=(
+            "Order {order_number} received a payment of {amount} from {customer_name}, but {reason}; "
+            "it reserves no stock.",
+            "A full refund is queued and the customer has been told; the order's timeline shows how it ends.",
+        ),
+        action_label="View order",
+    ),
+}
+
+# Why a payment flagged for a refund cannot pay for its order (payments.rules.FLAG_REASONS),
+# as the {reason} of the messages above, in each language.
+FLAG_REASON_WORDS: dict[Locale, dict[str, str]] = {
+    Locale.ZH_HANT: {
+        "order_cancelled": "此訂單已取消",
+        "order_already_paid": "此訂單已付款過",
+        "amount_mismatch": "付款金額與訂單金額不符",
+    },
+    Locale.EN: {
+        "order_cancelled": "the order was already cancelled",
+        "order_already_paid": "the order was already paid",
+        "amount_mismatch": "the amount differs from the order's",
+    },
 }
 
 TEMPLATES: dict[Locale, dict[MessageKind, MessageTemplate]] = {

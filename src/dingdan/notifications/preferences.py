@@ -51,6 +51,21 @@ async def get_customer_choice(
     return CustomerChoice(email=True, sms=True, locale=default_locale())
 
 
+async def get_customer_choices(
+    session: AsyncSession, customers: Sequence[tuple[int | None, str | None]]
+) -> list[CustomerChoice]:
+    """`get_customer_choice` for each (customer id, phone), in order: one statement."""
+    keys = [customer_keys(customer_id=cid, phone=phone) for cid, phone in customers]
+    wanted = sorted({key for some in keys for key in some})
+    stored: dict[str, CustomerChoice] = {}
+    if wanted:
+        stmt = select(CustomerPreference).where(CustomerPreference.customer_key.in_(wanted))
+        for row in (await session.execute(stmt)).scalars():
+            stored[row.customer_key] = CustomerChoice(row.email_enabled, row.sms_enabled, row.locale)
+    fallback = CustomerChoice(email=True, sms=True, locale=default_locale())
+    return [next((stored[key] for key in some if key in stored), fallback) for some in keys]
+
+
 def _check_locale(locale: str) -> str:
     if locale not in LOCALES:
         raise InvalidInput(f"locale must be one of {', '.join(LOCALES)}", field="locale")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Table, and_, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,6 +85,40 @@ async def enqueue(session: AsyncSession, outgoing: Sequence[Outgoing]) -> int:
     statement = _ENQUEUE[session.get_bind().dialect.name]
     added = await session.execute(statement, [_row(item, at) for item in outgoing])
     return len(added.all())
+
+
+ORDER_MESSAGES_LOCK = 7008  # pg_advisory_xact_lock(namespace, order id): one order's messages at a time
+_LOCK_ORDER_MESSAGES = text("SELECT pg_advisory_xact_lock(:ns, :key)")
+
+
+@dataclass(frozen=True)
+class SentAbout:
+    """A message already in the log for an order: its kind, the sequence number of the order
+    event that made it and the parcel it was about (None: the order as a whole)."""
+
+    template: str
+    seq: int | None
+    tracking_number: str | None
+
+
+async def list_sent_about_order(
+    session: AsyncSession, *, order_number: str, order_id: int, templates: Sequence[str]
+) -> list[SentAbout]:
+    """The messages of these kinds already logged for the order, with what they were about.
+    On PostgreSQL it first takes the order's message lock (held until commit), so two
+    handlers of one order's events decide one after the other."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_LOCK_ORDER_MESSAGES, {"ns": ORDER_MESSAGES_LOCK, "key": order_id % 2**31})
+    stmt = (
+        select(
+            DELIVERIES.c.template,
+            EventRow.payload["seq"].as_integer(),
+            EventRow.payload["tracking_number"].as_string(),
+        )
+        .join(EventRow, EventRow.id == DELIVERIES.c.event_id)
+        .where(DELIVERIES.c.order_number == order_number, DELIVERIES.c.template.in_(list(templates)))
+    )
+    return [SentAbout(t, s, n) for t, s, n in await session.execute(stmt)]
 
 
 def _row(item: Outgoing, at: datetime) -> dict[str, Any]:

@@ -157,6 +157,11 @@ class OrderPage(BaseModel):
 
 class TimelineEntry(BaseModel):
     id: int
+    seq: int | None = Field(
+        None,
+        description="The order's version after this change: strictly increasing along one order's "
+        "timeline (gaps allowed). Events written before sequence numbers existed have none.",
+    )
     topic: str
     actor: str
     at: datetime

@@ -3,7 +3,8 @@ fixed handful of SQL statements whatever its line count."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -17,6 +18,8 @@ from dingdan.orders.models import Order, OrderLine
 from dingdan.orders.states import OrderStatus, Tab, can_transition, statuses_in_tab
 from dingdan.platform import clock, events
 from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
+
+SEQ = "seq"  # the payload key of an order event's per-order sequence number (docs/api.md)
 
 ORDERS = cast(Table, Order.__table__)
 LINES = cast(Table, OrderLine.__table__)
@@ -93,6 +96,14 @@ async def get_order_row(session: AsyncSession, *, number: str, for_update: bool 
     return row
 
 
+async def get_order_rows(session: AsyncSession, *, numbers: Collection[str]) -> dict[str, RowMapping]:
+    """The orders of these numbers that exist, by number: one statement."""
+    if not numbers:
+        return {}
+    stmt = select(ORDERS).where(ORDERS.c.number.in_(sorted(numbers)))
+    return {row["number"]: row for row in (await session.execute(stmt)).mappings()}
+
+
 async def get_lines(session: AsyncSession, *, order_ids: Sequence[int]) -> dict[int, list[RowMapping]]:
     by_order: dict[int, list[RowMapping]] = {oid: [] for oid in order_ids}
     if not order_ids:
@@ -101,6 +112,15 @@ async def get_lines(session: AsyncSession, *, order_ids: Sequence[int]) -> dict[
     for row in (await session.execute(stmt)).mappings():
         by_order[row["order_id"]].append(row)
     return by_order
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """An event for the order's timeline, written with the change it describes."""
+
+    topic: str
+    actor: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
 
 
 async def transition(
@@ -122,35 +142,77 @@ async def transition(
             current=current.value,
             target=to.value,
         )
-    at = clock.now()
-    values = {"status": to.value, "updated_at": at, "version": order["version"] + 1, **(changes or {})}
-    result = await session.execute(
-        update(ORDERS).where(ORDERS.c.id == order["id"], ORDERS.c.status == current.value).values(values)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    values = {"status": to.value, "updated_at": clock.now(), **(changes or {})}
+    version = await _write(session, order["id"], values, ORDERS.c.status == current.value)
+    if version is None:
         raise InvalidTransition("the order changed meanwhile; reload and retry", field="status")
-    record_timeline(
+    record_at_version(
         session,
         order["number"],
-        f"order.{to.value}",
-        actor,
-        from_status=current.value,
-        to_status=to.value,
-        reason=reason,
+        TimelineEvent(
+            f"order.{to.value}",
+            actor,
+            {"from_status": current.value, "to_status": to.value, "reason": reason},
+        ),
+        seq=version,
     )
-    return {**order, **values}
+    return {**order, **values, "version": version}
 
 
-def record_timeline(session: AsyncSession, number: str, topic: str, actor: str, **payload: Any) -> None:
-    events.record(session, events.Event(topic, "order", number, payload, actor=actor))
+async def _write(
+    session: AsyncSession, order_id: int, values: Mapping[Any, Any], *conditions: ColumnElement[bool]
+) -> int | None:
+    """Update the order and add one to its version, in one statement; returns the new version
+    (None when no row matched). The row stays locked until commit, so the changes of one order,
+    and the sequence numbers of its events, follow one another in commit order."""
+    statement = (
+        update(ORDERS)
+        .where(ORDERS.c.id == order_id, *conditions)
+        .values({**values, "version": ORDERS.c.version + 1})
+        .returning(ORDERS.c.version)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def record_timeline(session: AsyncSession, number: str, topic: str, actor: str, **payload: Any) -> int:
+    """Write an event on the order's timeline; it counts as a change of the order (its version
+    goes up by one and is the event's `seq`). Returns that sequence number."""
+    statement = (
+        update(ORDERS)
+        .where(ORDERS.c.number == number)
+        .values(version=ORDERS.c.version + 1)
+        .returning(ORDERS.c.version)
+    )
+    seq = (await session.execute(statement)).scalar_one_or_none()
+    if seq is None:
+        raise OrderNotFound(f"no order {number}", field="number")
+    record_at_version(session, number, TimelineEvent(topic, actor, payload), seq=seq)
+    return int(seq)
+
+
+def record_at_version(session: AsyncSession, number: str, entry: TimelineEvent, *, seq: int) -> None:
+    """Record an event for a change that has just set the order's version to `seq` (placing
+    an order writes version 1): no statement of its own."""
+    payload = {**entry.payload, SEQ: seq}
+    events.record(session, events.Event(entry.topic, "order", number, payload, actor=entry.actor))
 
 
 async def update_fields(
-    session: AsyncSession, *, order: Mapping[Any, Any], values: Mapping[Any, Any]
+    session: AsyncSession,
+    *,
+    order: Mapping[Any, Any],
+    values: Mapping[Any, Any],
+    event: TimelineEvent | None = None,
 ) -> dict[str, Any]:
-    changed = {"updated_at": clock.now(), "version": order["version"] + 1, **values}
-    await session.execute(update(ORDERS).where(ORDERS.c.id == order["id"]).values(changed))
-    return {**order, **changed}
+    """Change columns of the order (its version goes up by one); with `event`, the timeline
+    event describing the change, numbered with the new version."""
+    changed = {"updated_at": clock.now(), **values}
+    version = await _write(session, order["id"], changed)
+    if version is None:
+        raise OrderNotFound(f"no order {order['number']}", field="number")
+    if event is not None:
+        record_at_version(session, order["number"], event, seq=version)
+    return {**order, **changed, "version": version}
 
 
 async def list_order_rows(

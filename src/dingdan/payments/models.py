@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dingdan.platform.db import Base
@@ -38,6 +38,14 @@ class Payment(Base):
         UniqueConstraint("provider", "provider_payment_id", name="uq_payments_payment_provider_id"),
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_payments_payment_order", "order_number", "id"),
+        # The console's "payments to refund": a few rows among all payments, read on every
+        # order-list page (the WHERE is how each dialect writes `Payment.needs_refund`).
+        Index(
+            "ix_payments_payment_needs_refund",
+            "id",
+            postgresql_where=text("needs_refund"),
+            sqlite_where=text("needs_refund = 1"),
+        ),
     )
 
 

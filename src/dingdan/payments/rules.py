@@ -53,6 +53,25 @@ _EVENT_TARGET = {
 }
 
 
+# Why a captured payment cannot pay for its order (payments_payment.flag_reason), and which of
+# those reasons are refunded without a person when the shop allows it: a payment captured after
+# the order was cancelled (expired unpaid, or cancelled by the customer or staff) is plainly
+# the customer's money. A second payment or a wrong amount is left for staff to look at.
+FLAG_REASONS = ("order_cancelled", "order_already_paid", "amount_mismatch")
+REFUNDED_BY_ITSELF = frozenset({"order_cancelled"})
+
+
+def refunds_by_itself(reason: str, *, allowed: bool) -> bool:
+    """True when a payment flagged for `reason` is refunded automatically."""
+    return allowed and reason in REFUNDED_BY_ITSELF
+
+
+def flagged_refund_key(payment_id: int, *, failed_before: int) -> str:
+    """The request key of a flagged payment's refund: one per payment, and a new one only
+    after the previous attempt failed (nothing left the shop then)."""
+    return str(payment_id) if failed_before == 0 else f"{payment_id}/{failed_before}"
+
+
 def can_transition(current: PaymentStatus, target: PaymentStatus) -> bool:
     return target in TRANSITIONS[current]
 

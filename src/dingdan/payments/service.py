@@ -297,6 +297,30 @@ async def settle_refund(
     return payment
 
 
+async def list_refunds_of(session: AsyncSession, *, payment_id: int, scope: str) -> list[Refund]:
+    """The refunds of one payment asked for in `scope`, oldest first."""
+    stmt = (
+        select(Refund)
+        .where(Refund.payment_id == payment_id, Refund.request_scope == scope)
+        .order_by(Refund.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def list_needing_refund(session: AsyncSession, *, limit: int = 50) -> list[Payment]:
+    """Captured payments flagged `needs_refund` that still hold money, oldest first."""
+    stmt = (
+        select(Payment)
+        .where(
+            Payment.needs_refund,  # as the partial index ix_payments_payment_needs_refund says it
+            Payment.status.in_([PaymentStatus.PAID.value, PaymentStatus.PARTIALLY_REFUNDED.value]),
+        )
+        .order_by(Payment.id)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
 async def find_refund_by_provider_id(session: AsyncSession, *, provider_refund_id: str) -> Refund | None:
     stmt = select(Refund).where(Refund.provider_refund_id == provider_refund_id)
     return await session.scalar(stmt.with_for_update())

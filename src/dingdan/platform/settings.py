@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     ship_from_district: str = "中正區"
     ship_from_address: str = "重慶南路一段 122 號"
     auto_complete_days: int = Field(default=7, description="delivered orders complete after this")
+    auto_refund_late_payments: bool = Field(
+        default=True, description="a payment captured after its order was cancelled is refunded by itself"
+    )
     sandbox_webhook_secret: str = ""
     configure_logging: bool = True
     log_json: bool = True

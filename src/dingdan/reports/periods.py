@@ -97,3 +97,48 @@ def split_by_month(period: Period) -> MonthSplit:
     if after <= period.end:
         loose.append(Period(after, period.end))
     return MonthSplit(first, last, tuple(loose))
+
+
+@dataclass(frozen=True)
+class RollupReads:
+    """The rollup rows whose sum is a period: whole months (monthly rows) and runs of days
+    (daily rows), each run added (+1) or subtracted (−1)."""
+
+    months: tuple[date, ...]
+    days: tuple[tuple[Period, int], ...]
+
+
+def rollup_reads(period: Period) -> RollupReads:
+    """Like `split_by_month`, but a loose end that covers most of its month is read as the
+    month minus the days it leaves out: the month to date is the month minus days not yet
+    come, which hold no rows. A year's range then reads about 12 monthly rows per key and
+    at most about 15 daily rows per key at each end."""
+    split = split_by_month(period)
+    months: list[date] = []
+    month = split.first_month
+    while month is not None and split.last_month is not None and month <= split.last_month:
+        months.append(month)
+        month = next_month(month)
+    days: list[tuple[Period, int]] = []
+    for part in split.loose:
+        whole, rest = _month_minus_rest(part)
+        if whole is None:
+            days.append((part, 1))
+        else:
+            months.append(whole)
+            days.extend((gap, -1) for gap in rest)
+    return RollupReads(tuple(months), tuple(days))
+
+
+def _month_minus_rest(part: Period) -> tuple[date | None, list[Period]]:
+    """(the month, the days of it outside `part`) when that is fewer days than `part`."""
+    month = part.start.replace(day=1)
+    after = next_month(month)
+    if part.end >= after:
+        return None, []
+    rest = [Period(month, part.start - timedelta(days=1))] if part.start > month else []
+    last = after - timedelta(days=1)
+    rest += [Period(part.end + timedelta(days=1), last)] if part.end < last else []
+    if sum(gap.days for gap in rest) >= part.days:
+        return None, []
+    return month, rest

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, Subquery, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.catalog.models import Category, Product, Variant
@@ -22,7 +22,7 @@ from dingdan.platform.money import ZERO
 from dingdan.reports.exports import Sheet
 from dingdan.reports.facts import CANCELLED
 from dingdan.reports.models import DailyProduct, DailySales, MonthlyProduct
-from dingdan.reports.periods import Granularity, Period, bucket_of, buckets, split_by_month
+from dingdan.reports.periods import Granularity, Period, bucket_of, buckets, rollup_reads
 
 # The product rollups' measures: orders counted per SKU, per product and per category.
 SUMMED = ("orders", "product_orders", "category_orders", "units", "sales")
@@ -41,18 +41,15 @@ class ProductSort(StrEnum):
 
 
 def _sold_by_sku(period: Period, category: str | None) -> Subquery:
-    """Orders, units and sales per SKU in the period, from daily rows at the edges and monthly
-    rows for the whole months between, summed in the database."""
-    split = split_by_month(period)
-    ranges: list[tuple[Any, ColumnElement[bool]]] = [
-        (DailyProduct, DailyProduct.day.between(p.start, p.end)) for p in split.loose
+    """Orders, units and sales per SKU in the period, summed in the database from the monthly
+    and daily rows `rollup_reads` names."""
+    reads = rollup_reads(period)
+    months = MonthlyProduct.month.in_(reads.months)
+    parts = [_signed_rows(MonthlyProduct, months, 1, category)] if reads.months else []
+    parts += [
+        _signed_rows(DailyProduct, DailyProduct.day.between(run.start, run.end), sign, category)
+        for run, sign in reads.days
     ]
-    if split.first_month is not None:
-        ranges.append((MonthlyProduct, MonthlyProduct.month.between(split.first_month, split.last_month)))
-    parts = []
-    for model, in_range in ranges:
-        part = select(model.sku, model.product_id, model.category, *(getattr(model, m) for m in SUMMED))
-        parts.append(part.where(in_range, *([model.category == category] if category is not None else [])))
     rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("rows")
     sums = [func.sum(rows.c[m]).label(m) for m in SUMMED]
     return (
@@ -61,6 +58,14 @@ def _sold_by_sku(period: Period, category: str | None) -> Subquery:
         .having(or_(*(s != 0 for s in sums)))  # all zero: every order of it was cancelled
         .subquery("sold")
     )
+
+
+def _signed_rows(model: Any, in_range: ColumnElement[bool], sign: int, category: str | None) -> Select[Any]:
+    measures = (getattr(model, m) for m in SUMMED)
+    stmt = select(
+        model.sku, model.product_id, model.category, *(m if sign > 0 else (-m).label(m.key) for m in measures)
+    ).where(in_range)
+    return stmt.where(model.category == category) if category is not None else stmt
 
 
 def _stock_by_sku() -> Subquery:

@@ -15,7 +15,7 @@ from dingdan.platform import taiwan
 from dingdan.platform.money import ZERO
 from dingdan.reports.exports import Sheet
 from dingdan.reports.models import DailyRegion, MonthlyRegion
-from dingdan.reports.periods import Period, split_by_month
+from dingdan.reports.periods import Period, rollup_reads
 
 MEASURES = ("orders", "new_customers", "units", "gross", "discounts", "refunds")
 OTHER_REGION = ("其他", "Elsewhere")
@@ -31,14 +31,14 @@ class RegionLevel(StrEnum):
 async def _sum_by_place(
     session: AsyncSession, period: Period, county: str | None
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    split = split_by_month(period)
-    parts: list[tuple[Any, ColumnElement[bool]]] = [
-        (DailyRegion, DailyRegion.day.between(p.start, p.end)) for p in split.loose
+    reads = rollup_reads(period)
+    parts: list[tuple[Any, ColumnElement[bool], int]] = [
+        (DailyRegion, DailyRegion.day.between(run.start, run.end), sign) for run, sign in reads.days
     ]
-    if split.first_month is not None:
-        parts.append((MonthlyRegion, MonthlyRegion.month.between(split.first_month, split.last_month)))
+    if reads.months:
+        parts.append((MonthlyRegion, MonthlyRegion.month.in_(reads.months), 1))
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for model, in_range in parts:
+    for model, in_range, sign in parts:
         sums = [func.sum(getattr(model, m)).label(m) for m in MEASURES]
         stmt = (
             select(model.county, model.district, *sums).where(in_range).group_by(model.county, model.district)
@@ -48,7 +48,7 @@ async def _sum_by_place(
         for row in (await session.execute(stmt)).mappings():
             into = found.setdefault((row["county"], row["district"]), dict.fromkeys(MEASURES, 0))
             for measure in MEASURES:
-                into[measure] += row[measure]
+                into[measure] += sign * row[measure]
     return found
 
 

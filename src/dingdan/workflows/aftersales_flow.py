@@ -59,7 +59,7 @@ async def open_request(
         session, order_number=order_number, kind=kind, lines=[_line_json(ln) for ln in chosen],
         reason=reason, note=note, refund_amount=amount, currency=order["currency"], actor=customer.actor,
     )  # fmt: skip
-    orders.record_timeline(
+    await orders.record_timeline(
         session, order_number, "order.aftersales_requested", customer.actor,
         request=request.number, kind=kind.value, reason=reason,
     )  # fmt: skip
@@ -130,7 +130,7 @@ async def _step(
 ) -> AftersalesRequest:
     request = await aftersales.get_request(session, number=number, for_update=True)
     await aftersales.advance(session, request=request, to=to, actor=actor, reason=reason, **changes)
-    orders.record_timeline(
+    await orders.record_timeline(
         session, request.order_number, f"order.aftersales_{to.value}", actor, request=number, reason=reason
     )
     return request

@@ -62,8 +62,12 @@ async def _clear_backorder_issue(session: AsyncSession, number: str, sku: str) -
         for i in order["review_issues"]
         if not (i["code"] == "backordered" and i["params"].get("sku") == sku)
     ]
-    await orders.update_fields(session, order=order, values={"review_issues": issues})
-    orders.record_timeline(session, number, "order.backorder_reserved", "system", sku=sku)
+    await orders.update_fields(
+        session,
+        order=order,
+        values={"review_issues": issues},
+        event=orders.TimelineEvent("order.backorder_reserved", "system", {"sku": sku}),
+    )
 
 
 async def on_stock_adjusted(session: AsyncSession, event: events.Event) -> None:

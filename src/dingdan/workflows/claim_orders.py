@@ -19,7 +19,11 @@ async def claim_guest_orders(session: AsyncSession, *, customer_id: int) -> list
         raise ContactNotVerified("verify your e-mail or mobile number to claim its orders", field="channel")
     claimed = []
     for order in await list_guest_orders(session, emails=emails, phones=phones):
-        await orders.update_fields(session, order=order, values={"customer_id": customer_id})
-        orders.record_timeline(session, order["number"], "order.claimed", f"customer:{customer_id}")
+        await orders.update_fields(
+            session,
+            order=order,
+            values={"customer_id": customer_id},
+            event=orders.TimelineEvent("order.claimed", f"customer:{customer_id}"),
+        )
         claimed.append(order["number"])
     return claimed

@@ -40,7 +40,7 @@ async def confirm_order(session: AsyncSession, *, number: str, actor: str, note:
         changes={"review_issues": []},
     )
     if order["review_issues"]:
-        orders.record_timeline(
+        await orders.record_timeline(
             session,
             number,
             "order.review_accepted",

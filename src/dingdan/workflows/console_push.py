@@ -1,4 +1,5 @@
-"""Tell open console pages what just happened: new orders, status changes, low stock.
+"""Tell open console pages what just happened: new orders, status changes, low stock,
+payments to refund.
 
 The handler only forwards a small summary of the event to a live feed (see web/live.py);
 the page decides how to show it. Publishing is fire-and-forget: a page that was closed
@@ -21,6 +22,8 @@ TOPICS = (
     "order.edited",
     "order.corrected",
     "inventory.low_stock",
+    "order.payment_needs_refund",  # money to send back: the console beeps
+    "order.refunded",
     *(f"order.{status.value}" for status in OrderStatus),
 )
 
@@ -36,6 +39,7 @@ def summary(event: Event) -> dict[str, Any]:
         "at": event.created_at.isoformat() if event.created_at else None,
     }
     if event.aggregate_type == "order":
+        message["seq"] = payload.get("seq")  # the page ignores an event older than the row it shows
         message["status"] = payload.get("to_status")
         message["total"] = payload.get("total")
         message["channel"] = payload.get("channel")

@@ -63,15 +63,15 @@ async def correct_contact(
     issues = [i for i in order["review_issues"] if i["code"] not in CONTACT_ISSUES]
     issues += rules.address_issues(dict(address))
     issues += rules.customer_issues({"phone": customer_phone}, address["country"])
-    updated = await orders.update_fields(session, order=order, values={**values, "review_issues": issues})
-    orders.record_timeline(
+    updated = await orders.update_fields(
         session,
-        number,
-        "order.corrected",
-        actor,
-        reason=reason,
-        changed=changed,
-        issues=[i["code"] for i in issues],
+        order=order,
+        values={**values, "review_issues": issues},
+        event=orders.TimelineEvent(
+            "order.corrected",
+            actor,
+            {"reason": reason, "changed": changed, "issues": [i["code"] for i in issues]},
+        ),
     )
     lines = await orders.get_lines(session, order_ids=[order["id"]])
     return order_view(updated, lines[order["id"]])

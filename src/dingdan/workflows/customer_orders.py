@@ -118,14 +118,15 @@ async def change_address(
         "ship_line1": address["line1"],
         "ship_line2": address["line2"],
     }
-    await orders.update_fields(session, order=order, values=values)
-    orders.record_timeline(
+    await orders.update_fields(
         session,
-        number,
-        "order.address_changed",
-        customer.actor,
-        before={k: order[k] for k in values},
-        after=values,
+        order=order,
+        values=values,
+        event=orders.TimelineEvent(
+            "order.address_changed",
+            customer.actor,
+            {"before": {k: order[k] for k in values}, "after": values},
+        ),
     )
 
 

@@ -99,8 +99,13 @@ async def edit_order(
         session, order=order, values=_totals(order, new_rows, shipping_fee, reservation.shortages)
     )
     result = _result(order, updated, new_rows)
-    orders.record_timeline(
-        session, number, "order.edited", actor, reason=reason, **_edit_payload(current, new_rows, result)
+    orders.record_at_version(
+        session,
+        number,
+        orders.TimelineEvent(
+            "order.edited", actor, {"reason": reason, **_edit_payload(current, new_rows, result)}
+        ),
+        seq=updated["version"],
     )
     return result
 

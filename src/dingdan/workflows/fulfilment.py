@@ -140,7 +140,7 @@ async def _react(
     causes: Sequence[str],
 ) -> None:
     number, tracking_number = shipment["order_number"], shipment["tracking_number"]
-    orders.record_timeline(
+    await orders.record_timeline(
         session,
         number,
         "order.parcel_status",
@@ -167,7 +167,7 @@ async def _open_cases(
     for cause in causes:
         case_id = await cases.open_case(session, shipment=shipment, kind=case_kind, cause=cause, actor=actor)
         if case_id is not None:
-            orders.record_timeline(
+            await orders.record_timeline(
                 session,
                 shipment["order_number"],
                 "order.parcel_exception",

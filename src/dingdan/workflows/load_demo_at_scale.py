@@ -142,7 +142,7 @@ def _order_row(loading: Loading, order: history.PlannedOrder, currency: str) -> 
         "note": "",
         "review_issues": [],
         "line_fingerprint": rules.line_fingerprint(order.lines),
-        "version": 1 + len(order.steps),
+        "version": _event_count(order),
         "placed_by": ACTOR,
         "created_at": order.placed_at,
         "updated_at": order.steps[-1][1] if order.steps else order.placed_at,
@@ -215,7 +215,14 @@ def _event_rows(order: history.PlannedOrder, row: dict[str, Any]) -> list[dict[s
         )
     if order.refund is not None:
         found.append(_event(number, "order.refunded", order.refund[1], amount=str(order.refund[0])))
+    for seq, event in enumerate(found, start=1):  # as the services number them (docs/api.md)
+        event["payload"]["seq"] = seq
     return found
+
+
+def _event_count(order: history.PlannedOrder) -> int:
+    """The order's version: one per event of its timeline."""
+    return 1 + len(order.steps) + (order.exception_at is not None) + (order.refund is not None)
 
 
 def _movement(

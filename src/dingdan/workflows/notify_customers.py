@@ -7,7 +7,7 @@ a redelivered event, or a second event about the same change, sends nothing more
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -16,12 +16,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.notifications import preferences, service
-from dingdan.notifications.message_templates import MessageKind
+from dingdan.notifications.message_templates import FLAG_REASON_WORDS, Locale, MessageKind
 from dingdan.notifications.outlets import get_outlets
 from dingdan.notifications.rules import Channel, dedupe_key, to_e164
 from dingdan.notifications.templates import render
 from dingdan.orders import service as orders
-from dingdan.orders.errors import OrderNotFound
 from dingdan.orders.states import OrderStatus
 from dingdan.platform.events import Event
 from dingdan.platform.settings import get_settings
@@ -39,6 +38,7 @@ MESSAGE_OF_TOPIC: dict[str, MessageKind] = {
     "order.parcel_shipped": K.ORDER_SHIPPED,
     "order.parcel_exception": K.DELIVERY_EXCEPTION,
     "order.refunded": K.REFUND_ISSUED,
+    "order.payment_needs_refund": K.PAYMENT_TO_BE_REFUNDED,  # paid after the order was cancelled
 }
 MESSAGE_OF_PARCEL_STATUS: dict[str, MessageKind] = {
     "out_for_delivery": K.OUT_FOR_DELIVERY,
@@ -58,7 +58,27 @@ PLACED_MESSAGE = {
 }
 # Messages that may come more than once per order: keyed by what they are about.
 PER_PARCEL = frozenset({K.ORDER_SHIPPED, K.OUT_FOR_DELIVERY, K.DELIVERED})
-PER_EVENT = frozenset({K.DELIVERY_EXCEPTION, K.REFUND_ISSUED})
+PER_EVENT = frozenset({K.DELIVERY_EXCEPTION, K.REFUND_ISSUED, K.PAYMENT_TO_BE_REFUNDED})
+# Messages that say how far the order (or a parcel) has come. One whose event is older than a
+# progress message already sent about the same order or parcel is stale and not sent
+# (docs/decisions/0005): events may be handled out of order. Payment, refund and exception
+# messages are facts that stay true, and always go.
+PROGRESS = frozenset({K.ORDER_RECEIVED, K.ORDER_CONFIRMED, *PER_PARCEL})
+
+
+def is_superseded(kind: MessageKind, event: Event, sent: Sequence[service.SentAbout]) -> bool:
+    """True when a progress message about a later change of the same order or parcel (or of
+    the order as a whole) is already in the log."""
+    seq = event.payload.get("seq")
+    if kind not in PROGRESS or not isinstance(seq, int):
+        return False
+    parcel = event.payload.get("tracking_number") or None
+    return any(
+        earlier.seq is not None
+        and earlier.seq > seq
+        and (parcel is None or not earlier.tracking_number or earlier.tracking_number == parcel)
+        for earlier in sent
+    )
 
 
 def order_number_of(event: Event) -> str | None:
@@ -122,42 +142,75 @@ def message_context(order: Mapping[Any, Any], event: Event) -> dict[str, Any]:
 
 
 async def notify_customer(session: AsyncSession, event: Event) -> None:
-    kind, number = message_for(event), order_number_of(event)
-    if kind is None or number is None:
-        return
-    try:
-        order = await orders.get_order_row(session, number=number)
-    except OrderNotFound:
-        return
+    await notify_customers(session, [event])
+
+
+async def notify_customers(session: AsyncSession, batch: list[Event]) -> None:
+    """The messages of a relay batch: one read of the orders, one of the customers' choices and
+    one insert for the whole batch; only parcel and out-of-order events read more."""
+    wanted = [(event, message_for(event), order_number_of(event)) for event in batch]
+    found = await orders.get_order_rows(
+        session, numbers={number for _, kind, number in wanted if kind and number}
+    )
+    ready: list[tuple[Event, MessageKind, Mapping[Any, Any]]] = []
+    for event, kind, number in wanted:
+        row = found.get(number or "")
+        if kind is None or row is None or await _stays_silent(session, event, kind, row):
+            continue
+        ready.append((await with_carrier(session, event), kind, row))
+    choices = await preferences.get_customer_choices(
+        session, [(order["customer_id"], order["customer_phone"]) for _, _, order in ready]
+    )
+    outgoing: dict[str, service.Outgoing] = {}
+    for (event, kind, order), choice in zip(ready, choices, strict=True):
+        for message in _messages(event, kind, order, choice):
+            outgoing.setdefault(message.dedupe_key, message)
+    await service.enqueue(session, list(outgoing.values()))
+
+
+async def _stays_silent(
+    session: AsyncSession, event: Event, kind: MessageKind, order: Mapping[Any, Any]
+) -> bool:
+    """A hand-moved status of an order with parcels (their own messages say it), or a progress
+    message older than one already sent."""
     if event.topic in MESSAGE_WITHOUT_PARCELS and await shipping.list_for_order(
         session, order_id=order["id"]
     ):
-        return
-    event = await with_carrier(session, event)
-    choice = await preferences.get_customer_choice(
-        session, customer_id=order["customer_id"], phone=order["customer_phone"]
+        return True
+    seq = event.payload.get("seq")
+    if kind not in PROGRESS or not isinstance(seq, int) or order["version"] <= seq:
+        return False  # nothing came after this event
+    sent = await service.list_sent_about_order(
+        session, order_number=order["number"], order_id=order["id"], templates=[k.value for k in PROGRESS]
     )
-    message = render(kind, choice.locale, message_context(order, event))
-    source = change_key(number, kind, event)
+    return is_superseded(kind, event, sent)
+
+
+def _messages(
+    event: Event, kind: MessageKind, order: Mapping[Any, Any], choice: preferences.CustomerChoice
+) -> list[service.Outgoing]:
+    context = message_context(order, event)
+    if kind is K.PAYMENT_TO_BE_REFUNDED:
+        reason = str(event.payload.get("reason") or "")
+        context["reason"] = FLAG_REASON_WORDS[Locale(choice.locale)].get(reason, reason)
+    message = render(kind, choice.locale, context)
+    source = change_key(order["number"], kind, event)
     recipients: list[tuple[Channel, str]] = []
     if choice.email and order["customer_email"] and get_outlets().email_enabled:
         recipients.append((Channel.EMAIL, order["customer_email"]))
     phone = to_e164(order["customer_phone"]) if choice.sms and order["customer_phone"] else None
     if phone:
         recipients.append((Channel.SMS, phone))
-    await service.enqueue(
-        session,
-        [
-            service.Outgoing(
-                dedupe_key(source, channel, recipient),
-                channel,
-                recipient,
-                kind.value,
-                choice.locale,
-                message,
-                order_number=number,
-                event_id=event.id,
-            )
-            for channel, recipient in recipients
-        ],
-    )
+    return [
+        service.Outgoing(
+            dedupe_key(source, channel, recipient),
+            channel,
+            recipient,
+            kind.value,
+            choice.locale,
+            message,
+            order_number=order["number"],
+            event_id=event.id,
+        )
+        for channel, recipient in recipients
+    ]

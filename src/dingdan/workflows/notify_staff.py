@@ -1,10 +1,12 @@
-"""Merchant alerts: new order, order needing review, low stock, parcel exception and return
-request reach the staff whose role handles them — always in the console, and by e-mail at
-once or in a daily digest, per each staff member's choice."""
+"""Merchant alerts: new order, order needing review, low stock, parcel exception, return
+request and a payment to refund (captured for a cancelled or already paid order) reach the
+staff whose role handles them — always in the console, and by e-mail at once or in a daily
+digest, per each staff member's choice."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from dingdan.auth.models import Staff
 from dingdan.auth.rules import PERMISSIONS, Permission
 from dingdan.catalog import service as catalog
 from dingdan.notifications import preferences, service
-from dingdan.notifications.message_templates import MessageKind
+from dingdan.notifications.message_templates import FLAG_REASON_WORDS, Locale, MessageKind
 from dingdan.notifications.models import AlertMode, DeliveryStatus
 from dingdan.notifications.outlets import get_outlets
 from dingdan.notifications.rules import Channel, dedupe_key
@@ -31,6 +33,8 @@ HANDLED_BY: dict[MessageKind, Permission] = {
     K.LOW_STOCK: Permission.INVENTORY_ADJUST,
     K.PARCEL_EXCEPTION: Permission.SHIPPING_MANAGE,
     K.RETURN_REQUESTED: Permission.SUPPORT_MANAGE,
+    K.PAYMENT_NEEDS_REFUND: Permission.ORDERS_MANAGE,  # those who may refund: owner, clerk
+    K.PAYMENT_REFUND_QUEUED: Permission.ORDERS_MANAGE,
 }
 ALERTS_OF_TOPIC: dict[str, tuple[MessageKind, ...]] = {
     "order.placed": (K.NEW_ORDER,),
@@ -38,6 +42,7 @@ ALERTS_OF_TOPIC: dict[str, tuple[MessageKind, ...]] = {
     "inventory.low_stock": (K.LOW_STOCK,),
     "order.parcel_exception": (K.PARCEL_EXCEPTION,),
     "aftersales.requested": (K.RETURN_REQUESTED,),
+    "order.payment_needs_refund": (K.PAYMENT_NEEDS_REFUND,),
 }
 STAFF_TOPICS = tuple(ALERTS_OF_TOPIC)
 ALL_WAREHOUSES = {"zh-Hant": "全部倉庫", "en": "all warehouses"}
@@ -47,7 +52,18 @@ def alerts_for(event: Event) -> tuple[MessageKind, ...]:
     kinds = ALERTS_OF_TOPIC.get(event.topic, ())
     if event.topic == "order.placed" and event.payload.get("to_status") == "pending_review":
         kinds = (*kinds, K.ORDER_NEEDS_REVIEW)
+    if event.topic == "order.payment_needs_refund" and event.payload.get("auto_refund"):
+        kinds = (K.PAYMENT_REFUND_QUEUED,)
     return kinds
+
+
+def localized(event: Event, locale: str) -> dict[str, Any]:
+    """Context words that depend on the reader's language."""
+    words: dict[str, Any] = {"warehouse": str(event.payload.get("warehouse") or ALL_WAREHOUSES[locale])}
+    if event.topic == "order.payment_needs_refund":
+        reason = str(event.payload.get("reason") or "")
+        words["reason"] = FLAG_REASON_WORDS[Locale(locale)].get(reason, reason)
+    return words
 
 
 async def staff_handling(session: AsyncSession, permission: Permission) -> list[tuple[int, str]]:
@@ -79,6 +95,7 @@ async def alert_context(session: AsyncSession, event: Event) -> dict[str, Any]:
             "channel": order["channel_code"],
             "customer_name": order["customer_name"],
             "action_url": f"/console/orders/{number}",
+            "amount": Decimal(str(payload.get("amount") or order["total"])),
         }
     if event.topic == "inventory.low_stock":
         sku = event.aggregate_id
@@ -120,8 +137,7 @@ async def _alerts(
     items = []
     for staff_id, email in people:
         choice = choices[staff_id]
-        warehouse = str(event.payload.get("warehouse") or ALL_WAREHOUSES[choice.locale])
-        message = render(kind, choice.locale, {**context, "warehouse": warehouse})
+        message = render(kind, choice.locale, {**context, **localized(event, choice.locale)})
         number = context.get("order_number")
         console = f"staff:{staff_id}"
         items.append(

@@ -20,5 +20,4 @@ async def add_note(session: AsyncSession, *, number: str, text: str, actor: str,
     note = text.strip()
     if not note:
         raise EmptyNote("write something in the note", field="note")
-    await orders.get_order_row(session, number=number)
-    orders.record_timeline(session, number, "order.note_added", actor, note=note[:MAX_NOTE], kind=kind)
+    await orders.record_timeline(session, number, "order.note_added", actor, note=note[:MAX_NOTE], kind=kind)

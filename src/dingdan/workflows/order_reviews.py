@@ -38,7 +38,7 @@ async def post_review(
         session, order_number=order_number, line_no=line_no, sku=line["sku"],
         product_id=line["product_id"], stars=stars, text=text.strip(), author=order["customer_name"],
     )  # fmt: skip
-    orders.record_timeline(
+    await orders.record_timeline(
         session, order_number, "order.reviewed", customer.actor, line_no=line_no, stars=stars
     )
     return reviews.review_view(review)
@@ -96,6 +96,6 @@ async def moderate_review(
     review = await reviews.get_review(session, review_id=review_id)
     await reviews.moderate(session, review=review, hide=hide, reason=reason, actor=actor)
     topic = "order.review_hidden" if hide else "order.review_shown"
-    orders.record_timeline(session, review.order_number, topic, actor, review=review.id, reason=reason)
+    await orders.record_timeline(session, review.order_number, topic, actor, review=review.id, reason=reason)
     tokens = await reviews.photo_tokens(session, review_ids=[review.id])
     return reviews.review_view(review, tokens.get(("review", review.id), []))

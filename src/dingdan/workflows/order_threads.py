@@ -20,7 +20,7 @@ async def _post(
     message = await threads.add_message(
         session, order_number=order_number, author_kind=kind, author=author, body=body
     )
-    orders.record_timeline(
+    await orders.record_timeline(
         session, order_number, "order.message_posted", actor,
         message=message.id, author_kind=kind.value, excerpt=message.body[:EXCERPT],
     )  # fmt: skip

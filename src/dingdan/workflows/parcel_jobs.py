@@ -104,7 +104,7 @@ async def _flag_one(session: AsyncSession, *, shipment_id: int, now: datetime) -
         case_id = await cases.open_case(
             session, shipment=updated, kind=cases.CaseKind.STUCK, cause=finding.rule.code, actor=STUCK_ACTOR
         )
-    orders.record_timeline(
+    await orders.record_timeline(
         session,
         updated["order_number"],
         "order.parcel_stuck",

@@ -76,7 +76,7 @@ async def _prepare(
             amount=order["total"],
             currency=order["currency"],
         )
-        orders.record_timeline(
+        await orders.record_timeline(
             session, number, "order.payment_started", f"customer:{customer_id}", payment_id=payment.id
         )
     return PaymentPlan(

@@ -2,7 +2,9 @@
 
 payment.succeeded moves the order from 待付款 to review or confirmed (orders.rules); a payment
 that arrives for a cancelled or already paid order is recorded and flagged for a refund — it
-never re-reserves stock. Refund events settle our own pending refunds (the provider's echo).
+never re-reserves stock; late_payment_refunds refunds it (by itself for a cancelled order,
+when the shop allows it) and the notifications tell staff and the customer. Refund events
+settle our own pending refunds (the provider's echo).
 
 A payment event can arrive before we know the payment: the provider may call back before our
 own transaction storing its id has committed. Such an event is acknowledged and parked, and
@@ -26,13 +28,14 @@ from dingdan.orders import rules as order_rules
 from dingdan.orders import service as orders
 from dingdan.orders.errors import OrderNotFound
 from dingdan.orders.states import OrderStatus, PaymentStatus
+from dingdan.payments import rules as payment_rules
 from dingdan.payments import service as payments
 from dingdan.payments.adapters.base import PaymentProvider, ProviderEvent, ProviderEventType, RefundStatus
 from dingdan.payments.adapters.standard_webhooks import SECRET_PREFIX
 from dingdan.payments.models import Payment
 from dingdan.platform import clock
 from dingdan.platform.db import Database
-from dingdan.platform.settings import Settings
+from dingdan.platform.settings import Settings, get_settings
 from dingdan.workflows.refund_order import record_refund_outcome
 
 PAYMENT_EVENTS = {
@@ -88,7 +91,7 @@ async def _apply_payment_event(session: AsyncSession, provider_code: str, event:
     if event.type is ProviderEventType.PAYMENT_SUCCEEDED:
         await _on_captured(session, payment, event, actor)
     elif event.type is ProviderEventType.PAYMENT_FAILED:
-        orders.record_timeline(
+        await orders.record_timeline(
             session, payment.order_number, "order.payment_failed", actor, payment_id=payment.id
         )
     await session.flush()
@@ -170,15 +173,17 @@ async def _on_captured(session: AsyncSession, payment: Payment, event: ProviderE
             await orders.update_fields(
                 session, order=order, values={"payment_status": PaymentStatus.PAID.value}
             )
-        orders.record_timeline(
-            session, order["number"], "order.payment_needs_refund", actor, reason=problem, **details
-        )
+        auto = payment_rules.refunds_by_itself(problem, allowed=get_settings().auto_refund_late_payments)
+        await orders.record_timeline(
+            session, order["number"], "order.payment_needs_refund", actor,
+            reason=problem, auto_refund=auto, currency=payment.currency, **details,
+        )  # fmt: skip
         return
     channel = await channels.get_channel(session, code=order["channel_code"])
     target = order_rules.status_after_payment(
         has_issues=bool(order["review_issues"]), auto_confirm=channel.auto_confirm
     )
-    orders.record_timeline(session, order["number"], "order.paid", actor, **details)
+    await orders.record_timeline(session, order["number"], "order.paid", actor, **details)
     await orders.transition(
         session,
         order=order,

@@ -305,15 +305,18 @@ def _order_rows(
 
 
 def _record_placed(session: AsyncSession, row: dict[str, Any]) -> None:
-    orders.record_timeline(
+    payload = {
+        "to_status": row["status"],
+        "channel": row["channel_code"],
+        "total": row["created_response"]["total"],
+        "issues": [i["code"] for i in row["review_issues"]],
+    }
+    # The order is inserted at version 1: its first event needs no statement of its own.
+    orders.record_at_version(
         session,
         row["number"],
-        "order.placed",
-        row["placed_by"],
-        to_status=row["status"],
-        channel=row["channel_code"],
-        total=row["created_response"]["total"],
-        issues=[i["code"] for i in row["review_issues"]],
+        orders.TimelineEvent("order.placed", row["placed_by"], payload),
+        seq=row["version"],
     )
 
 

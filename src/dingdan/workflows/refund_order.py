@@ -7,14 +7,20 @@
 
 A timeout leaves the refund pending; retrying (same Idempotency-Key, or the retry route) calls
 the provider again with the SAME key, so the money goes back at most once.
+
+Refunds written inside an event handler (after-sales, late payments) are left pending there;
+`settle_pending_refunds` calls the provider for them later, through the app's providers
+(`use_payment_providers`), outside any transaction.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.orders import service as orders
@@ -24,7 +30,17 @@ from dingdan.payments.adapters.base import ProviderRegistry, RefundStatus
 from dingdan.payments.errors import PaymentNotRefundable, ProviderUnavailable, RefundExceedsCaptured
 from dingdan.payments.models import Refund
 from dingdan.platform.db import Database
-from dingdan.platform.errors import NotFound
+from dingdan.platform.errors import DomainError, NotFound
+
+BATCH = 50
+log = logging.getLogger(__name__)
+_providers: ProviderRegistry | None = None
+
+
+def use_payment_providers(registry: ProviderRegistry | None) -> None:
+    """The providers the scheduled jobs refund through (the app's own registry)."""
+    global _providers  # noqa: PLW0603
+    _providers = registry
 
 
 @dataclass(frozen=True)
@@ -49,7 +65,7 @@ async def refund_order(
 ) -> dict[str, Any]:
     """Refund `amount` (None: all that is left) of the order's captured payment."""
     call = await db.write(_start, number=number, amount=amount, reason=reason, actor=actor, request=request)
-    return await _call_provider(db, providers, call)
+    return await call_provider(db, providers, call)
 
 
 async def start_refund(
@@ -60,6 +76,61 @@ async def start_refund(
     return await _start(session, number=number, amount=amount, reason=reason, actor=actor, request=request)
 
 
+async def start_payment_refund(
+    session: AsyncSession, *, payment_id: int, reason: str, actor: str, scope: str, automatic: bool = False
+) -> RefundCall:
+    """All that is left of one payment flagged `needs_refund`, in the caller's transaction.
+
+    One refund per payment and scope: under the payment's row lock, a pending or succeeded
+    refund asked for before is answered again (a redelivered event, a second click, the
+    automatic refund and a person at once); only after a failed attempt is a new one written.
+    """
+    payment = await payments.get_payment(session, payment_id=payment_id, for_update=True)
+    if not payment.needs_refund:
+        raise PaymentNotRefundable("this payment is not waiting for a refund", field="payment_id")
+    earlier = await payments.list_refunds_of(session, payment_id=payment.id, scope=scope)
+    live = [r for r in earlier if r.status != RefundStatus.FAILED.value]
+    if live:
+        return await _call_for(session, live[-1])
+    refunded, pending = await payments.refund_totals(session, payment_id=payment.id)
+    amount = payment_rules.refundable(payment.amount, refunded, pending)
+    if amount <= 0:
+        raise RefundExceedsCaptured(Decimal("0.01"), amount)
+    key = payment_rules.flagged_refund_key(payment.id, failed_before=len(earlier))
+    refund = await payments.start_refund(
+        session, payment=payment, amount=amount, reason=reason, actor=actor, request=(scope, key)
+    )
+    await orders.record_timeline(
+        session, payment.order_number, "order.refund_requested", actor, refund_id=refund.id,
+        amount=str(amount), reason=reason, payment_id=payment.id, automatic=automatic,
+    )  # fmt: skip
+    return await _call_for(session, refund)
+
+
+async def settle_pending_refunds(db: Database, *, scope: str) -> int:
+    """One round of provider calls for the pending refunds of `scope`, each with its own
+    idempotency key; returns how many got an answer. Safe to repeat, and after a crash."""
+    if _providers is None:
+        return 0
+    stmt = (
+        select(Refund.order_number, Refund.id)
+        .where(Refund.request_scope == scope, Refund.status == RefundStatus.PENDING.value)
+        .order_by(Refund.id)
+        .limit(BATCH)
+    )
+    async with db.read() as session:
+        waiting = [(number, refund_id) for number, refund_id in await session.execute(stmt)]
+    answered = 0
+    for number, refund_id in waiting:
+        try:
+            await retry_refund(db, _providers, number=number, refund_id=refund_id)
+        except DomainError as failed:  # unreachable or timed out: the next round asks again
+            log.warning("%s refund %s of %s: %s", scope, refund_id, number, failed)
+            continue
+        answered += 1
+    return answered
+
+
 async def retry_refund(
     db: Database, providers: ProviderRegistry, *, number: str, refund_id: int
 ) -> dict[str, Any]:
@@ -68,7 +139,7 @@ async def retry_refund(
         if refund.order_number != number:
             raise NotFound(f"no refund {refund_id} on order {number}", field="refund_id")
         call = await _call_for(session, refund)
-    return await _call_provider(db, providers, call)
+    return await call_provider(db, providers, call)
 
 
 async def _start(
@@ -94,7 +165,7 @@ async def _start(
     refund = await payments.start_refund(
         session, payment=payment, amount=amount, reason=reason, actor=actor, request=request
     )
-    orders.record_timeline(
+    await orders.record_timeline(
         session,
         number,
         "order.refund_requested",
@@ -120,7 +191,7 @@ async def _call_for(session: AsyncSession, refund: Refund) -> RefundCall:
     )
 
 
-async def _call_provider(db: Database, providers: ProviderRegistry, call: RefundCall) -> dict[str, Any]:
+async def call_provider(db: Database, providers: ProviderRegistry, call: RefundCall) -> dict[str, Any]:
     if call.status != RefundStatus.PENDING.value:
         return await _view(db, call.refund_id)
     provider = providers.get(call.provider)
@@ -154,20 +225,20 @@ async def record_refund_outcome(
     actor = refund.actor
     if payment is None:
         if status is RefundStatus.FAILED:
-            orders.record_timeline(
+            await orders.record_timeline(
                 session, refund.order_number, "order.refund_failed", actor, refund_id=refund.id
             )
         return
     order = await orders.get_order_row(session, number=refund.order_number, for_update=True)
-    await orders.update_fields(session, order=order, values={"payment_status": payment.status})
-    orders.record_timeline(
+    await orders.update_fields(
         session,
-        refund.order_number,
-        "order.refunded",
-        actor,
-        refund_id=refund.id,
-        amount=str(refund.amount),
-        payment_status=payment.status,
+        order=order,
+        values={"payment_status": payment.status},
+        event=orders.TimelineEvent(
+            "order.refunded",
+            actor,
+            {"refund_id": refund.id, "amount": str(refund.amount), "payment_status": payment.status},
+        ),
     )
 
 

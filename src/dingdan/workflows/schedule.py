@@ -12,6 +12,7 @@ from dingdan.platform.db import Database
 from dingdan.workflows.aftersales_refunds import settle_aftersales_refunds
 from dingdan.workflows.complete_delivered import complete_delivered_orders
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
+from dingdan.workflows.late_payment_refunds import settle_late_payment_refunds
 from dingdan.workflows.marketplace_intake import purge_old_deliveries
 from dingdan.workflows.parcel_jobs import flag_stuck_parcels, poll_carriers
 from dingdan.workflows.payment_webhooks import apply_parked_events
@@ -34,6 +35,7 @@ JOBS: list[ScheduledJob] = [
     ScheduledJob("send_notifications", 5, send_due_notifications),
     ScheduledJob("send_staff_digests", 600, send_staff_digests),
     ScheduledJob("settle_aftersales_refunds", 30, settle_aftersales_refunds),
+    ScheduledJob("settle_late_payment_refunds", 30, settle_late_payment_refunds),
     ScheduledJob("apply_parked_payment_events", 30, apply_parked_events),
     ScheduledJob("purge_old_webhook_deliveries", 3600, purge_old_deliveries),
 ]

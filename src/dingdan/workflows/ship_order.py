@@ -202,7 +202,7 @@ async def record_parcel(
         lines=[{"sku": a.sku, "warehouse_id": a.warehouse_id, "quantity": a.quantity} for a in taken],
         actor=actor,
     )
-    orders.record_timeline(
+    await orders.record_timeline(
         session,
         number,
         "order.parcel_shipped",

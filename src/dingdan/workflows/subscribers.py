@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dingdan.platform.events import Subscribers
-from dingdan.workflows import aftersales_refunds, console_push
+from dingdan.workflows import aftersales_refunds, console_push, late_payment_refunds
 from dingdan.workflows.allocate_backorders import on_stock_adjusted
 from dingdan.workflows.notify_codes import CODE_TOPICS, send_code
-from dingdan.workflows.notify_customers import CUSTOMER_TOPICS, notify_customer
+from dingdan.workflows.notify_customers import CUSTOMER_TOPICS, notify_customers
 from dingdan.workflows.notify_staff import STAFF_TOPICS, notify_staff
 
 
@@ -14,7 +14,7 @@ def build_subscribers(live: console_push.Publish | None = None) -> Subscribers:
     subscribers = Subscribers()
     subscribers.on("inventory.adjusted", "allocate_backorders", on_stock_adjusted)
     for topic in CUSTOMER_TOPICS:
-        subscribers.on(topic, "notify_customer", notify_customer)
+        subscribers.on_batch(topic, "notify_customer", notify_customers)
     for topic in CODE_TOPICS:
         subscribers.on(topic, "send_code", send_code)
     for topic in STAFF_TOPICS:
@@ -24,6 +24,11 @@ def build_subscribers(live: console_push.Publish | None = None) -> Subscribers:
     )
     subscribers.on(
         "order.refunded", "complete_refunded_request", aftersales_refunds.complete_refunded_request
+    )
+    subscribers.on(
+        "order.payment_needs_refund",
+        "queue_late_payment_refund",
+        late_payment_refunds.queue_late_payment_refund,
     )
     if live is not None:
         for topic in console_push.TOPICS:

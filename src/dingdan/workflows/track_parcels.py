@@ -151,7 +151,7 @@ async def _record_cancel(
     shipment = await shipping.get_shipment(session, shipment_id=shipment_id, for_update=True)
     refuse_if_collected(shipment)
     outcome = await apply_scans(session, shipment_id=shipment_id, scans=[scan], actor=actor)
-    orders.record_timeline(
+    await orders.record_timeline(
         session,
         shipment["order_number"],
         "order.parcel_cancelled",

@@ -128,7 +128,8 @@ async def sandbox_sms(
     "/alerts",
     response_model=DeliveryPage,
     responses=problems(401, 422),
-    summary="My merchant alerts in the console (new orders, reviews, low stock, exceptions, returns)",
+    summary="My merchant alerts in the console (new orders, reviews, low stock, exceptions, returns, "
+    "payments to refund)",
 )
 async def my_alerts(db: DB, who: AnyStaff, cursor: Cursor = None, limit: Limit = 50) -> Response:
     async with db.read() as session:

@@ -138,6 +138,7 @@ async def get_timeline(number: NumberPath, db: DB, _: OrdersRead) -> Response:
         [
             {
                 "id": e.id,
+                "seq": e.payload.get("seq"),
                 "topic": e.topic,
                 "actor": e.actor,
                 "at": e.created_at.isoformat() if e.created_at else None,

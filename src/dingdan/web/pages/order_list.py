@@ -19,6 +19,7 @@ from dingdan.platform.pagination import decode_cursor, encode_cursor
 from dingdan.reports import order_list
 from dingdan.web.deps import DB, Principal
 from dingdan.web.i18n import SHOP_TZ
+from dingdan.web.pages.payment_view import payments_to_refund
 from dingdan.web.pages.session import staff_page
 from dingdan.web.pages.wording import render_console
 
@@ -106,8 +107,16 @@ async def load_rows(db: Any, query: ListQuery) -> dict[str, Any]:
         counts = await order_list.count_by_tab(session, where=query.where)
         lines = await orders.get_lines(session, order_ids=[r["id"] for r in rows])
         known_channels = await channels.list_channels(session)
+        to_refund = await payments_to_refund(session)
     next_url = query.url(cursor=encode_cursor(rows[-1]["id"])) if len(rows) == PAGE_SIZE else None
-    return {"rows": rows, "lines": lines, "counts": counts, "channels": known_channels, "next_url": next_url}
+    return {
+        "rows": rows,
+        "lines": lines,
+        "counts": counts,
+        "channels": known_channels,
+        "next_url": next_url,
+        "to_refund": to_refund,
+    }
 
 
 @router.get("")

@@ -19,6 +19,7 @@ from dingdan.web.csrf import verify_csrf
 from dingdan.web.deps import DB, Principal
 from dingdan.web.pages.order_bulk import shipping_note
 from dingdan.web.pages.parcel_view import shipping_context
+from dingdan.web.pages.payment_view import payments_of_order
 from dingdan.web.pages.session import PageForbidden, can, staff_page
 from dingdan.web.pages.wording import render_console
 from dingdan.workflows.cancel_order import cancel_order
@@ -61,6 +62,7 @@ async def order_page(request: Request, number: str, db: DB, who: Reader) -> Resp
         lines = (await orders.get_lines(session, order_ids=[order["id"]]))[order["id"]]
         timeline = await events.list_for(session, "order", order["number"])
         parcels = await shipping_context(session, order=order, order_lines=lines)
+        order_payments = await payments_of_order(session, order["number"])
     return render_console(
         request,
         "console/order.html",
@@ -69,6 +71,7 @@ async def order_page(request: Request, number: str, db: DB, who: Reader) -> Resp
             "lines": lines,
             "timeline": list(reversed(timeline)),
             "actions": allowed_actions(order),
+            "payments": order_payments,
             "done": request.query_params.get("done", ""),
             "error": request.query_params.get("error", ""),
             **parcels,

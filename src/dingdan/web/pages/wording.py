@@ -69,6 +69,17 @@ ISSUE_FIELDS = {
     "/customer/phone": "Customer phone",
     "/shipping_address/phone": "Recipient phone",
 }
+PAYMENT_STATE = {
+    "pending": "Waiting for the customer",
+    "failed": "Payment failed",
+    **PAYMENT,
+}
+FLAG_REASON = {
+    "order_cancelled": "Paid after the order was cancelled",
+    "order_already_paid": "The order was already paid",
+    "amount_mismatch": "The amount differs from the order",
+}
+REFUND_STATE = {"queued": "Refund queued", "refunded": "Refunded", "failed": "Refund failed"}
 TIMELINE = {
     "order.placed": "Order placed",
     "order.edited": "Order edited",
@@ -76,6 +87,13 @@ TIMELINE = {
     "order.note_added": "Internal note",
     "order.review_accepted": "Review issues accepted",
     "order.backorder_reserved": "Waiting stock reserved",
+    "order.paid": "Payment received",
+    "order.payment_failed": "Payment failed",
+    "order.payment_needs_refund": "Payment received for an order that cannot take it: to refund",
+    "order.refund_requested": "Refund requested",
+    "order.refunded": "Refunded",
+    "order.refund_failed": "Refund failed",
+    "order.auto_refund_skipped": "Automatic refund not needed",
 }
 
 
@@ -89,6 +107,8 @@ def issue_text(translate: Any, issue: dict[str, Any]) -> str:
 
 
 def timeline_title(translate: Any, topic: str, payload: dict[str, Any]) -> str:
+    if topic == "order.refund_requested" and payload.get("automatic"):
+        return str(translate("Automatic refund queued"))
     if topic in TIMELINE:
         return str(translate(TIMELINE[topic]))
     status = topic.removeprefix("order.")
@@ -114,6 +134,9 @@ def words(translate: Any) -> dict[str, Any]:
         "FULFILMENT": FULFILMENT,
         "FULFILMENT_TONE": FULFILMENT_TONE,
         "PAYMENT_METHOD": PAYMENT_METHOD,
+        "PAYMENT_STATE": PAYMENT_STATE,
+        "FLAG_REASON": FLAG_REASON,
+        "REFUND_STATE": REFUND_STATE,
         "issue_text": lambda issue: issue_text(translate, issue),
         "timeline_title": lambda topic, payload: timeline_title(translate, topic, payload),
         "actor_name": lambda actor: actor_name(translate, actor),

@@ -19,7 +19,7 @@
     try { data = JSON.parse(msg.data); } catch (e) { return; }
     unseen += 1;
     if (badge) { badge.hidden = false; badge.textContent = unseen; }
-    if (data.topic === "order.placed") beep();
+    if (data.topic === "order.placed" || data.topic === "order.payment_needs_refund") beep();
     document.body.dispatchEvent(new CustomEvent("dd:live", { detail: data }));
   });
 })();

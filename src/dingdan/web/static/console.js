@@ -30,19 +30,25 @@
     if (el) el.textContent = String(parseInt(el.textContent || "0", 10) + 1);
   }
 
+  // Events of one order may arrive late or out of order: a row already showing the order at
+  // this sequence number or later is not fetched again, and an older answer never replaces it.
+  function seqOf(row) { return parseInt((row && row.dataset.seq) || "0", 10) || 0; }
+
   function onOrderEvent(data) {
     var rows = document.getElementById("order-rows");
     if (rows) {
       var existing = rows.querySelector('tr[data-number="' + data.ref + '"]');
+      var stale = existing && data.seq && seqOf(existing) >= data.seq;
       var statuses = (rows.dataset.liveStatuses || "").split(",").filter(Boolean);
       var wanted = rows.dataset.livePrepend && data.topic === "order.placed" &&
         (!statuses.length || statuses.indexOf(data.status) >= 0);
       if (data.topic === "order.placed") { bumpCount("all"); if (data.status) bumpCount(data.status); }
-      if (existing || wanted) {
+      if (!stale && (existing || wanted)) {
         fetchRow(data.ref).then(function (html) {
           var row = html && rowFromHtml(html);
           if (!row) return;
           var again = rows.querySelector('tr[data-number="' + data.ref + '"]');
+          if (again && seqOf(again) > seqOf(row)) return;
           if (again) { again.replaceWith(row); } else { row.classList.add("fresh"); rows.prepend(row); }
           var empty = document.getElementById("no-orders");
           if (empty) empty.remove();
