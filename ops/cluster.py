@@ -25,6 +25,8 @@ BROKER = os.environ.get("DINGDAN_CLUSTER_BROKER_URL", "amqp://guest:guest@127.0.
 @dataclass
 class Cluster:
     database_url: str
+    broker_url: str = BROKER
+    broker_queue: str = "dingdan"
     apis: list[str] = field(default_factory=list)
     api_processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     worker_processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -33,7 +35,8 @@ class Cluster:
         return {
             **os.environ,
             "DINGDAN_DATABASE_URL": self.database_url,
-            "DINGDAN_BROKER_URL": BROKER,
+            "DINGDAN_BROKER_URL": self.broker_url,
+            "DINGDAN_BROKER_QUEUE": self.broker_queue,
             "DINGDAN_VAR_DIR": "var/cluster",
             "DINGDAN_LOG_LEVEL": "WARNING",
             "DINGDAN_RUN_RELAY": "true",
@@ -81,8 +84,11 @@ def fresh_database(name: str) -> str:
 
 
 @contextmanager
-def running(name: str = "dingdan_cluster", apis: int = 2, workers: int = 2) -> Iterator[Cluster]:
-    cluster = Cluster(fresh_database(name))
+def running(
+    name: str = "dingdan_cluster", apis: int = 2, workers: int = 2, broker_url: str = BROKER
+) -> Iterator[Cluster]:
+    """A fresh database `name`; the broker's queue is named after it, so runs do not mix."""
+    cluster = Cluster(fresh_database(name), broker_url, broker_queue=name)
     try:
         for _ in range(workers):
             cluster.start_worker()

@@ -84,7 +84,7 @@ def worker() -> None:
     from dingdan.platform import logs, outbound
     from dingdan.platform.events import Relay
     from dingdan.platform.fanout import RedisFanout
-    from dingdan.platform.jobs import Jobs
+    from dingdan.platform.jobs import WORKER_CONCURRENCY, Jobs
 
     settings = get_settings()
     if not settings.broker_url:
@@ -100,14 +100,14 @@ def worker() -> None:
         db = _database()
         fanout = RedisFanout(settings.redis_url) if settings.redis_url else None
         subscribers = build_all_subscribers(live=fanout.publish if fanout else None)
-        jobs = Jobs.create(settings.broker_url, db, subscribers)
+        jobs = Jobs.create(settings.broker_url, db, subscribers, settings.broker_queue)
         jobs.broker.is_worker_process = True
-        await jobs.broker.startup()
+        await jobs.start_publishing()
         relay = Relay(db, subscribers, publish=jobs.publish)
         relay.start()
         schedule = asyncio.create_task(run_schedule(db))
         try:
-            await run_receiver_task(jobs.broker, max_async_tasks=50)
+            await run_receiver_task(jobs.broker, max_async_tasks=WORKER_CONCURRENCY)
         finally:
             schedule.cancel()
             await relay.stop()

@@ -116,7 +116,9 @@ class Background:
             live=self.fanout.publish if self.fanout else self.live_feed.publish
         )
         self.jobs = (
-            Jobs.create(settings.broker_url, self.database, self.subscribers) if settings.broker_url else None
+            Jobs.create(settings.broker_url, self.database, self.subscribers, settings.broker_queue)
+            if settings.broker_url
+            else None
         )
         self.relay = Relay(self.database, self.subscribers, publish=self.jobs.publish if self.jobs else None)
         self.tasks: list[asyncio.Task[None]] = []
@@ -125,8 +127,8 @@ class Background:
         if self.settings.configure_logging:
             logs.configure(self.settings.log_level, as_json=self.settings.log_json)
         await outbound.check_configured(self.settings.outbound_urls(), self.settings.outbound_policy())
-        if self.jobs:
-            await self.jobs.broker.startup()
+        if self.jobs:  # orders are taken while the broker is away; their events wait in the outbox
+            self.tasks.append(asyncio.create_task(self.jobs.start_publishing()))
         if self.fanout:
             self.fanout.start_forwarding(self.live_feed.publish)
         if self.settings.run_relay:

@@ -9,6 +9,7 @@ import socket
 import uuid
 
 import pytest
+from sqlalchemy import select
 from taskiq.api import run_receiver_task
 
 from dingdan.platform import events
@@ -74,7 +75,7 @@ async def test_s_out_2_events_reach_a_worker_through_the_broker_and_run_once(db:
         assert len(seen) == 3
         async with db.read() as session:
             replay = await events.list_for(session, "test", "0")
-        await publisher.publish(replay[0])  # a redelivery (at-least-once) changes nothing
+        await publisher.publish(replay[:1])  # a redelivery (at-least-once) changes nothing
         await asyncio.sleep(0.5)
         assert len(seen) == 3
     finally:
@@ -104,3 +105,51 @@ async def test_only_one_process_leads_the_schedule(db: Database):
     assert order[:2] == ["first leads", "first steps down"]
     assert order[2].endswith("leads") and order[3].endswith("steps down")
     assert order[2].split()[0] == order[3].split()[0]  # never two leaders at once
+
+
+async def test_an_event_whose_handler_fails_in_a_worker_goes_back_to_the_outbox(db: Database):
+    """In a worker the event was marked delivered when it was published; a failing handler must
+    not lose it: the event is marked undelivered again, a relay publishes it anew, and the handler
+    that succeeded the first time does not run again."""
+    calls = {"steady": 0, "flaky": 0}
+    failing = True
+
+    async def steady(session, event):
+        calls["steady"] += 1
+
+    async def flaky(session, event):
+        calls["flaky"] += 1
+        if failing:
+            raise RuntimeError("not yet")
+
+    subscribers = events.Subscribers()
+    subscribers.on("test.flaky", "steady", steady)
+    subscribers.on("test.flaky", "flaky", flaky)
+    published: list[list[int]] = []
+
+    async def publish(batch: list[events.Event]) -> None:
+        published.append([e.id for e in batch])
+
+    relay = events.Relay(db, subscribers, publish=publish)
+    await db.write(_record, events.Event("test.flaky", "test", "1"))
+    assert await relay.drain() == 1
+    await events.deliver(db, subscribers, await events.load_events(db, published[0]))  # a worker's part
+    assert await handlers_of(db, published[0][0]) == ["steady"]
+    assert await relay.drain() == 1  # back in the outbox, published again
+    failing, steady_calls = False, calls["steady"]
+    await events.deliver(db, subscribers, await events.load_events(db, published[1]))
+    assert await handlers_of(db, published[0][0]) == ["flaky", "steady"]
+    assert calls["steady"] == steady_calls  # already handled: not run again
+    assert await relay.drain() == 0
+
+
+async def _record(session, event: events.Event) -> None:
+    events.record(session, event)
+
+
+async def handlers_of(db: Database, event_id: int) -> list[str]:
+    async with db.read() as session:
+        rows = await session.execute(
+            select(events.HandledEvent.handler).where(events.HandledEvent.event_id == event_id)
+        )
+        return sorted(rows.scalars())

@@ -29,6 +29,7 @@ from dingdan.platform.types import BigId, UtcDateTime
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "dingdan.pending_events"
+MAX_BACKOFF_SECONDS = 2.0  # between tries while delivery fails; also the most it adds to a drain
 
 
 class EventRow(Base):
@@ -190,12 +191,41 @@ async def handle_once(session: AsyncSession, handler_name: str, event_id: int) -
     return True
 
 
-Publish = Callable[[Event], Awaitable[None]]
+Publish = Callable[[list[Event]], Awaitable[None]]
 
 
-async def deliver(db: Database, subscribers: Subscribers, event: Event) -> None:
-    """Run every handler subscribed to the event, once each (one event: a broker's task)."""
-    await db.write(handle_batch, subscribers, [event])
+async def deliver(db: Database, subscribers: Subscribers, batch: list[Event]) -> None:
+    """Run every handler subscribed to the events, once each (a broker's task, in a worker).
+
+    The events were marked delivered when they were published; one whose handler fails is
+    marked undelivered again, so that a relay publishes it anew and the handler is retried."""
+    if not batch:
+        return
+    try:
+        await db.write(_handle_fresh, subscribers, batch)
+    except Exception:  # some handler failed: redo the batch one handler at a time
+        log.warning("a handler failed in a batch of %d events; isolating it", len(batch))
+        await db.write(_handle_each_and_reopen, subscribers, batch)
+
+
+async def _handle_each_and_reopen(
+    session: AsyncSession, subscribers: Subscribers, batch: list[Event]
+) -> None:
+    done = set(await handle_batch(session, subscribers, batch))
+    if failed := [e.id for e in batch if e.id not in done]:
+        await session.execute(update(EventRow).where(EventRow.id.in_(failed)).values(delivered_at=None))
+
+
+async def _handle_fresh(session: AsyncSession, subscribers: Subscribers, batch: list[Event]) -> None:
+    """The fast path: one claim statement per handler for the whole batch, no savepoints."""
+    wanted: dict[str, tuple[BatchHandler, list[Event]]] = {}
+    for event in batch:
+        for name, handler in subscribers.for_topic(event.topic):
+            wanted.setdefault(name, (handler, []))[1].append(event)
+    for name, (handler, handled_events) in wanted.items():
+        fresh = await _claim_many(session, name, [e.id for e in handled_events])
+        if fresh_events := [e for e in handled_events if e.id in fresh]:
+            await handler(session, fresh_events)
 
 
 async def handle_batch(session: AsyncSession, subscribers: Subscribers, batch: list[Event]) -> list[int]:
@@ -219,10 +249,11 @@ async def handle_batch(session: AsyncSession, subscribers: Subscribers, batch: l
     return done
 
 
-async def load_event(db: Database, event_id: int) -> Event | None:
+async def load_events(db: Database, event_ids: list[int]) -> list[Event]:
+    """The events of these ids that exist, in id order."""
     async with db.read() as session:
-        row = await session.get(EventRow, event_id)
-        return _to_event(row) if row else None
+        rows = await session.execute(select(EventRow).where(EventRow.id.in_(event_ids)).order_by(EventRow.id))
+        return [_to_event(r) for r in rows.scalars()]
 
 
 class Relay:
@@ -261,17 +292,30 @@ class Relay:
                 await self._task
 
     async def _run(self, poll_seconds: float, gather_seconds: float) -> None:
+        backoff = 0.0
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+            if backoff:  # failing (a broker away, a broken handler): wake-ups wait for the back-off
+                await asyncio.sleep(backoff)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
             await asyncio.sleep(gather_seconds)
             self._wake.clear()
-            try:
-                while await self.deliver_batch():
-                    pass
-            except Exception:  # a broken handler must not stop the relay
-                metrics.JOB_FAILURES.labels("event_relay").inc()
-                log.exception("event relay batch failed")
+            backoff = await self._sweep(backoff)
+
+    async def _sweep(self, backoff: float) -> float:
+        """Moves on every batch there is; returns the back-off before the next try (0: none)."""
+        try:
+            while await self.deliver_batch():
+                pass
+        except Exception:  # the relay must go on: the events stay in the outbox until it succeeds
+            metrics.JOB_FAILURES.labels("event_relay").inc()
+            if not backoff:  # once per run of failures, not on every commit
+                log.exception("event relay batch failed; retrying every %s s at most", MAX_BACKOFF_SECONDS)
+            return min(max(backoff * 2, 0.25), MAX_BACKOFF_SECONDS)
+        if backoff:
+            log.warning("event relay delivers again")
+        return 0.0
 
     async def deliver_batch(self) -> int:
         """Delivers (or publishes) one batch; returns how many events it moved on."""
@@ -288,15 +332,7 @@ class Relay:
         return len(batch)
 
     async def _handle_all_and_mark(self, session: AsyncSession, batch: list[Event]) -> None:
-        """The fast path: one claim statement per handler for the whole batch, no savepoints."""
-        wanted: dict[str, tuple[BatchHandler, list[Event]]] = {}
-        for event in batch:
-            for name, handler in self.subscribers.for_topic(event.topic):
-                wanted.setdefault(name, (handler, []))[1].append(event)
-        for name, (handler, handled_events) in wanted.items():
-            fresh = await _claim_many(session, name, [e.id for e in handled_events])
-            if fresh_events := [e for e in handled_events if e.id in fresh]:
-                await handler(session, fresh_events)
+        await _handle_fresh(session, self.subscribers, batch)
         await _mark_delivered(session, [e.id for e in batch])
 
     async def _handle_each_and_mark(self, session: AsyncSession, batch: list[Event]) -> None:
@@ -327,9 +363,8 @@ class Relay:
             (await session.execute(self._undelivered().with_for_update(skip_locked=True))).scalars().all()
         )
         assert self.publish is not None
-        for row in claimed:
-            await self.publish(_to_event(row))
-        if claimed:
+        if claimed:  # a failed publish rolls back: the events stay undelivered
+            await self.publish([_to_event(row) for row in claimed])
             await _mark_delivered(session, [row.id for row in claimed])
         return len(claimed)
 

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     placement_batch_max: int = Field(default=64, ge=1, description="orders placed together at most")
     run_relay: bool = True
     broker_url: str = ""
+    broker_queue: str = Field(
+        default="dingdan",
+        description="queue (RabbitMQ, Redis) or subject prefix (NATS); one per shop on a shared broker",
+    )
     redis_url: str = Field(
         default="", description="live console updates and rate limits shared across processes"
     )
