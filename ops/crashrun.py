@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-
 from bench import setup
+
 from dingdan.platform import backup
 
 DOCS = Path("docs/reliability.md")
