@@ -13,7 +13,9 @@ def _cpu_of(pid: int) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    # utime + stime, plus cutime + cstime: the time of children already reaped (PostgreSQL
+    # backends that closed during the run), which would otherwise vanish from the sum.
+    return sum(int(value) for value in fields[11:15]) / TICKS
 
 
 def _children(pid: int) -> list[int]:
