@@ -138,8 +138,8 @@ class Consumers:
     async def _push(self, message: dict[str, Any]) -> None:
         self.pushed.append(message)
 
-    async def _publish(self, event: Event) -> None:
-        self.waiting.append(event)
+    async def _publish(self, published: list[Event]) -> None:
+        self.waiting.extend(published)
 
     async def publish_while_writing(self) -> None:
         while self.writing:

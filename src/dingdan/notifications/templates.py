@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale as BabelLocale
 from babel.dates import format_datetime
 from babel.numbers import format_currency
 
@@ -32,7 +34,8 @@ from dingdan.notifications.message_templates import (
 DEFAULT_CURRENCY = "TWD"
 DEFAULT_TIME_ZONE = "Asia/Taipei"
 WHOLE_UNIT_CURRENCIES = frozenset({"TWD", "JPY", "KRW"})
-_BABEL_LOCALES = {Locale.ZH_HANT: "zh_Hant_TW", Locale.EN: "en"}
+# Parsed once: Babel parses a locale name on every call it is given one.
+_BABEL_LOCALES = {Locale.ZH_HANT: BabelLocale.parse("zh_Hant_TW"), Locale.EN: BabelLocale.parse("en")}
 _SETTINGS_FIELDS = frozenset({"currency", "time_zone", "action_url"})
 
 
@@ -53,6 +56,7 @@ def template_for(kind: MessageKind, locale: Locale | str) -> MessageTemplate:
         raise UnknownTemplate(f"no template {kind!s} in {locale!s}") from None
 
 
+@lru_cache
 def required_fields(kind: MessageKind, locale: Locale | str = Locale.ZH_HANT) -> frozenset[str]:
     """The context fields a template needs."""
     template = template_for(kind, locale)
@@ -63,10 +67,11 @@ def required_fields(kind: MessageKind, locale: Locale | str = Locale.ZH_HANT) ->
 def render(kind: MessageKind, locale: Locale | str, context: Mapping[str, object]) -> RenderedMessage:
     """The message in `locale`; raises `MissingTemplateField` naming every missing field."""
     template = template_for(kind, locale)
-    missing = sorted(required_fields(kind, locale) - context.keys())
+    needed = required_fields(kind, locale)
+    missing = sorted(needed - context.keys())
     if missing:
         raise MissingTemplateField(missing)
-    values = _formatted_values(context, Locale(locale))
+    values = _formatted_values({name: context[name] for name in needed}, context, Locale(locale))
     paragraphs = [part.format_map(values) for part in template.body]
     action_url = _safe_url(context.get("action_url"))
     link = (template.action_label, action_url) if template.action_label and action_url else None
@@ -88,12 +93,15 @@ def _safe_url(url: object) -> str | None:
     raise ValueError("action_url must be an http(s) URL or a path on this site")
 
 
-def _formatted_values(context: Mapping[str, object], locale: Locale) -> dict[str, str]:
+def _formatted_values(
+    fields: Mapping[str, object], context: Mapping[str, object], locale: Locale
+) -> dict[str, str]:
+    """The fields a template uses, formatted; currency and time zone come from the context."""
     currency = str(context.get("currency", DEFAULT_CURRENCY))
     time_zone = str(context.get("time_zone", DEFAULT_TIME_ZONE))
     return {
         name: _format_value(name, value, locale, currency, time_zone)
-        for name, value in context.items()
+        for name, value in fields.items()
         if name not in _SETTINGS_FIELDS
     }
 
@@ -113,7 +121,7 @@ def _format_value(name: str, value: object, locale: Locale, currency: str, tz: s
     raise TypeError(f"{name} has an unsupported type {type(value).__name__}")
 
 
-def format_money(amount: Decimal, currency: str, babel_locale: str) -> str:
+def format_money(amount: Decimal, currency: str, babel_locale: str | BabelLocale) -> str:
     """Money in the locale's way; TWD, JPY and KRW in whole units."""
     if currency in WHOLE_UNIT_CURRENCIES:
         return format_currency(amount, currency, format="¤#,##0", locale=babel_locale, currency_digits=False)
