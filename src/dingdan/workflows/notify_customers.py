@@ -141,10 +141,6 @@ def message_context(order: Mapping[Any, Any], event: Event) -> dict[str, Any]:
     }
 
 
-async def notify_customer(session: AsyncSession, event: Event) -> None:
-    await notify_customers(session, [event])
-
-
 async def notify_customers(session: AsyncSession, batch: list[Event]) -> None:
     """The messages of a relay batch: one read of the orders, one of the customers' choices and
     one insert for the whole batch; only parcel and out-of-order events read more."""

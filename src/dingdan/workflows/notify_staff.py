@@ -111,20 +111,14 @@ async def alert_context(
     return context
 
 
-async def notify_staff(session: AsyncSession, event: Event) -> None:
-    await notify_staffs(session, [event])
-
-
 async def notify_staffs(session: AsyncSession, batch: list[Event]) -> None:
     """The alerts of a relay batch: one read of the orders and one insert for the batch."""
-    wanted = [(event, kinds) for event in batch if (kinds := alerts_for(event))]
-    found = await orders.get_order_rows(
-        session, numbers={number for event, _ in wanted if (number := order_number_of(event))}
-    )
+    wanted = [(event, kinds, order_number_of(event)) for event in batch if (kinds := alerts_for(event))]
+    found = await orders.get_order_rows(session, numbers={number for _, _, number in wanted if number})
     outgoing: list[service.Outgoing] = []
-    for event, kinds in wanted:
-        order = found.get(order_number_of(event) or "")
-        if order_number_of(event) and order is None:
+    for event, kinds, number in wanted:
+        order = found.get(number) if number else None
+        if number and order is None:
             continue  # the order is gone: nothing to point staff at
         context = await alert_context(session, event, order)
         for kind in kinds:
