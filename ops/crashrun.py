@@ -16,7 +16,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +25,8 @@ import httpx
 from bench import setup
 
 from dingdan.platform import backup
+from ops import cluster
+from ops.outbox import wait_for_outbox
 
 DOCS = Path("docs/reliability.md")
 
@@ -42,10 +43,17 @@ class History:
 
 def order_body(key: str) -> dict[str, object]:
     return {
-        "channel": "web", "external_id": key,
+        "channel": "web",
+        "external_id": key,
         "customer": {"name": "壓測客", "phone": f"09{abs(hash(key)) % 10**8:08d}"},
-        "shipping_address": {"recipient": "壓測客", "phone": "0912345678", "city": "臺北市",
-                             "district": "大安區", "postal_code": "106", "line1": "復興南路一段 1 號"},
+        "shipping_address": {
+            "recipient": "壓測客",
+            "phone": "0912345678",
+            "city": "臺北市",
+            "district": "大安區",
+            "postal_code": "106",
+            "line1": "復興南路一段 1 號",
+        },
         "lines": [{"sku": f"B-{random.randint(1, 50):05d}", "quantity": random.randint(1, 2)}],
         "payment_method": random.choice(["cod", "online"]),
     }
@@ -68,16 +76,20 @@ async def send(http: httpx.AsyncClient, base: str, token: str, key: str, history
         history.unknown.discard(key)
 
 
-async def load_until_killed(base: str, token: str, history: History, server: subprocess.Popen[bytes],
-                            seconds: float) -> None:
+async def load_until_killed(
+    base: str, token: str, history: History, server: subprocess.Popen[bytes], seconds: float
+) -> None:
     deadline = time.monotonic() + seconds
     async with httpx.AsyncClient(timeout=5) as http:
+
         async def client() -> None:
             while time.monotonic() < deadline:
                 history.attempted += 1
                 await send(http, base, token, f"k-{history.attempted}-{random.random():.6f}", history)
 
-        killer = asyncio.get_running_loop().call_later(seconds * random.uniform(0.4, 0.9), server.send_signal, signal.SIGKILL)
+        killer = asyncio.get_running_loop().call_later(
+            seconds * random.uniform(0.4, 0.9), server.send_signal, signal.SIGKILL
+        )
         await asyncio.gather(*[client() for _ in range(8)])
         killer.cancel()
 
@@ -96,12 +108,16 @@ def audit(url: str, history: History) -> dict[str, object]:
     engine = create_engine(setup.sync_url(url))
     with engine.connect() as conn:
         numbers = set(conn.execute(text("SELECT number FROM orders_order")).scalars())
-        per_key = conn.execute(text(
-            "SELECT max(n) FROM (SELECT count(*) AS n FROM orders_order GROUP BY external_id) AS c")).scalar()
-        undelivered = conn.execute(text("SELECT count(*) FROM platform_event WHERE delivered_at IS NULL")).scalar()
+        per_key = conn.execute(
+            text("SELECT max(n) FROM (SELECT count(*) AS n FROM orders_order GROUP BY external_id) AS c")
+        ).scalar()
+        undelivered = conn.execute(
+            text("SELECT count(*) FROM platform_event WHERE delivered_at IS NULL")
+        ).scalar()
     engine.dispose()
-    check = subprocess.run([sys.executable, "-m", "dingdan.cli", "check"], check=False, capture_output=True,
-                           text=True, env={**os.environ, "DINGDAN_DATABASE_URL": url, "DINGDAN_VAR_DIR": str(setup.VAR)})
+    check = cluster.dingdan_check(
+        {**os.environ, "DINGDAN_DATABASE_URL": url, "DINGDAN_VAR_DIR": str(setup.VAR)}
+    )
     return {
         "orders attempted": history.attempted,
         "acknowledged": len(history.acknowledged),
@@ -111,7 +127,7 @@ def audit(url: str, history: History) -> dict[str, object]:
         "still unknown": len(history.unknown),
         "events waiting for delivery": undelivered,
         "sqlite integrity failures": history.integrity_failures,
-        "dingdan check": "ok" if check.returncode == 0 else check.stdout.strip(),
+        "dingdan check": check,
     }
 
 
@@ -125,26 +141,11 @@ def run(kind: str, cycles: int, seconds: float, restart_postgres: bool) -> dict[
         if kind == "sqlite" and not backup.integrity_ok(url):
             history.integrity_failures += 1
         if restart_postgres and kind == "postgres" and cycle == cycles // 2:
-            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "restart"], check=True)
+            cluster.restart_postgres()
     with setup.served(url) as (base, _server):
         asyncio.run(retry_unknown(base, token, history))
-        wait_for_relay(url)  # the restarted server delivers what the killed ones left
+        wait_for_outbox(url)  # the restarted server delivers what the killed ones left
     return audit(url, history)
-
-
-def wait_for_relay(url: str, seconds: float = 400) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(setup.sync_url(url))
-    deadline = time.monotonic() + seconds
-    try:
-        while time.monotonic() < deadline:
-            with engine.connect() as conn:
-                if not conn.execute(text("SELECT count(*) FROM platform_event WHERE delivered_at IS NULL")).scalar():
-                    return
-            time.sleep(0.5)
-    finally:
-        engine.dispose()
 
 
 def main() -> None:
@@ -159,8 +160,13 @@ def main() -> None:
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     if args.write:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        lines = [f"\n### {stamp} — `python -m ops.crashrun --db {args.db} --cycles {args.cycles}`\n",
-                 "| measure | value |", "| --- | --- |", *[f"| {k} | {v} |" for k, v in summary.items()], ""]
+        lines = [
+            f"\n### {stamp} — `python -m ops.crashrun --db {args.db} --cycles {args.cycles}`\n",
+            "| measure | value |",
+            "| --- | --- |",
+            *[f"| {k} | {v} |" for k, v in summary.items()],
+            "",
+        ]
         with DOCS.open("a", encoding="utf-8") as docs:
             docs.write("\n".join(lines) + "\n")
 

@@ -9,7 +9,9 @@ import socket
 import uuid
 
 import pytest
+from ops.tcpcut import CuttableProxy
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from taskiq.api import run_receiver_task
 
 from dingdan.platform import events
@@ -141,6 +143,46 @@ async def test_an_event_whose_handler_fails_in_a_worker_goes_back_to_the_outbox(
     assert await handlers_of(db, published[0][0]) == ["flaky", "steady"]
     assert calls["steady"] == steady_calls  # already handled: not run again
     assert await relay.drain() == 0
+
+
+async def test_s_cr_1_a_worker_cut_off_from_its_database_keeps_its_events_until_it_can_handle_them(
+    db: Database,
+):
+    """The broker forgets a message once the worker's task ends, failed or not, and its events
+    were marked delivered when they were published: a task that gave up while PostgreSQL
+    restarted lost its events for good (the nemesis soak found it). It tries again instead."""
+    if db.is_sqlite:
+        pytest.skip("a worker is a process of its own on PostgreSQL")
+    seen: list[int] = []
+
+    async def handler(session, event):
+        seen.append(event.id)
+
+    subscribers = events.Subscribers()
+    subscribers.on("test.cut", "collect", handler)
+    published: list[int] = []
+
+    async def publish(batch: list[events.Event]) -> None:
+        published.extend(e.id for e in batch)
+
+    await db.write(_record, events.Event("test.cut", "test", "1"))
+    assert await events.Relay(db, subscribers, publish=publish).drain() == 1
+    url = make_url(db.url)
+    proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
+    worker_db = Database(url.set(port=await proxy.start()).render_as_string(hide_password=False))
+    worker = Jobs.create("", worker_db, subscribers)  # its task, run as a receiver would run it
+    try:
+        proxy.cut()
+        delivering = asyncio.create_task(worker.deliver_events(published))
+        await asyncio.sleep(1.5)
+        assert not delivering.done(), "the worker gave up on its events"
+        proxy.restore()
+        await asyncio.wait_for(delivering, timeout=30)
+        assert seen == published
+        assert await handlers_of(db, published[0]) == ["collect"]
+    finally:
+        await worker_db.dispose()
+        await proxy.close()
 
 
 async def _record(session, event: events.Event) -> None:

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from ops.outbox import Ledger
 from ops.tcpcut import ProxyThread
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from dingdan.main import build_all_subscribers
 from ops import cluster as ops_cluster
 
 BROKERS = {  # kind: (URL with {port} for the proxy, real port)
@@ -101,48 +101,6 @@ class Load:
     async def stop(self) -> None:
         self.stopped = True
         await asyncio.gather(*self.running)
-
-
-class Ledger:
-    """Reads the outbox: which events still wait for a handler (every handler a worker runs)."""
-
-    def __init__(self, database_url: str) -> None:
-        self.engine = create_engine(database_url.replace("+asyncpg", "+psycopg2"))
-        self.subscribers = build_all_subscribers(live=None)  # what `dingdan worker` runs
-
-    def scalar(self, sql: str, **params: object) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(text(sql), params).scalar_one())
-
-    def expected(self) -> list[tuple[str, str]]:
-        with self.engine.connect() as conn:
-            topics = conn.execute(text("SELECT DISTINCT topic FROM platform_event")).scalars().all()
-        return [(topic, name) for topic in topics for name, _ in self.subscribers.for_topic(topic)]
-
-    def waiting(self, up_to_id: int | None = None) -> int:
-        """(event, handler) pairs not yet handled; events up to `up_to_id` when given."""
-        pairs = self.expected()
-        if not pairs:
-            return 0
-        values = ", ".join(f"(:t{n}, :h{n})" for n in range(len(pairs)))
-        params: dict[str, object] = {f"t{n}": t for n, (t, _) in enumerate(pairs)}
-        params |= {f"h{n}": h for n, (_, h) in enumerate(pairs)}
-        params["up_to"] = up_to_id if up_to_id is not None else 2**62
-        return self.scalar(
-            f"SELECT count(*) FROM platform_event e JOIN (VALUES {values}) AS s(topic, handler) "
-            "ON s.topic = e.topic WHERE e.id <= :up_to AND NOT EXISTS (SELECT 1 FROM "
-            "platform_event_handled h WHERE h.handler = s.handler AND h.event_id = e.id)",
-            **params,
-        ) + self.scalar(
-            "SELECT count(*) FROM platform_event WHERE delivered_at IS NULL AND id <= :up_to",
-            up_to=params["up_to"],
-        )
-
-    def handled_pairs(self) -> int:
-        return self.scalar("SELECT count(*) FROM platform_event_handled")
-
-    def close(self) -> None:
-        self.engine.dispose()
 
 
 async def set_up_shop(http: httpx.AsyncClient, api: str) -> dict[str, str]:

@@ -32,6 +32,7 @@ EVENTS_PER_MESSAGE = 50  # a relay batch is spread over several workers in messa
 WORKER_CONCURRENCY = 4
 PUBLISH_TIMEOUT_SECONDS = 10.0
 STARTUP_RETRY_SECONDS = 2.0
+FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS = 0.5, 10.0  # a delivery the database failed, tried again
 log = logging.getLogger(__name__)
 
 
@@ -131,7 +132,20 @@ class Jobs:
         return jobs
 
     async def deliver_events(self, event_ids: list[int]) -> None:
-        await events.deliver(self.db, self.subscribers, await events.load_events(self.db, event_ids))
+        """Runs the events' handlers. The message is acknowledged when this returns, failed or
+        not, and the events were marked delivered when they were published: so what fails here
+        (the database away, say) is tried again until it passes, or the events would never be
+        handled. A handler's own failure does not come here: `events.deliver` puts its event
+        back in the outbox. Killed meanwhile, the worker never acknowledges the message."""
+        pause = FIRST_RETRY_SECONDS
+        while True:
+            try:
+                await events.deliver(self.db, self.subscribers, await events.load_events(self.db, event_ids))
+                return
+            except Exception as error:
+                log.warning("%d events not handled yet (%r); again in %.1f s", len(event_ids), error, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, MAX_RETRY_SECONDS)
 
     async def publish(self, batch: list[events.Event]) -> None:
         """Hands the events to the broker; raises when it cannot (the relay retries them)."""

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     free_shipping_threshold: str = "1000"
     max_line_quantity_review: int = Field(default=50, description="above this a line needs review")
     duplicate_window_minutes: int = 30
-    unpaid_timeout_minutes: int = 30
+    unpaid_timeout_minutes: float = Field(default=30, gt=0, description="minutes; fractions allowed")
     idempotency_retention_hours: int = 24
     max_body_bytes: int = 1024 * 1024
     placement_batch_max: int = Field(default=64, ge=1, description="orders placed together at most")
