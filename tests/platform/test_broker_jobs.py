@@ -9,6 +9,7 @@ import socket
 import uuid
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import select
 from taskiq.api import run_receiver_task
 
@@ -82,6 +83,9 @@ async def test_s_out_2_events_reach_a_worker_through_the_broker_and_run_once(db:
         receiving.cancel()
         await publisher.broker.shutdown()
         await worker.broker.shutdown()
+        if "redis" in broker_url:  # a stream outlives its last message, unlike a list
+            async with Redis.from_url(broker_url) as redis:
+                await redis.delete(worker.broker.queue_name)  # type: ignore[attr-defined]
 
 
 async def test_only_one_process_leads_the_schedule(db: Database):
