@@ -34,6 +34,8 @@ WORKER_CONCURRENCY = 4
 PUBLISH_TIMEOUT_SECONDS = 10.0
 STARTUP_RETRY_SECONDS = 2.0
 RECLAIM_SECONDS = 30.0  # Redis: a message unacknowledged this long goes to another worker
+RETRY_FIRST_SECONDS = 0.5  # a worker that cannot reach the database tries again after this,
+RETRY_MAX_SECONDS = 10.0  # doubling up to this
 log = logging.getLogger(__name__)
 
 
@@ -122,7 +124,20 @@ class Jobs:
         return jobs
 
     async def deliver_events(self, event_ids: list[int]) -> None:
-        await events.deliver(self.db, self.subscribers, await events.load_events(self.db, event_ids))
+        """Handle one message's events. The broker acknowledges the message when this returns,
+        and the events were marked delivered when published: so while the database cannot be
+        reached this keeps trying instead of raising, holding the message. A worker killed
+        meanwhile leaves it unacknowledged, and the broker hands it to another. (A failing
+        handler does not raise here: `events.deliver` reopens its events for the relay.)"""
+        delay = RETRY_FIRST_SECONDS
+        while True:
+            try:
+                await events.deliver(self.db, self.subscribers, await events.load_events(self.db, event_ids))
+                return
+            except Exception as exc:
+                log.warning("events %s not handled (%s); trying again in %.1f s", event_ids, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
 
     async def publish(self, batch: list[events.Event]) -> None:
         """Hands the events to the broker; raises when it cannot (the relay retries them)."""
