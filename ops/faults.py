@@ -2,7 +2,8 @@
 
 - every `kill_every` s one API or worker process, chosen at random, gets SIGKILL and is started
   again in its place (an API process on the same address); never the last API process serving;
-- every `pause_every` s one worker gets SIGSTOP, and SIGCONT `pause_for` s later;
+- every `pause_every` s (the first after half of that) one worker gets SIGSTOP, and SIGCONT
+  `pause_for` s later;
 - once, at `postgres_at` s, the local PostgreSQL server is restarted (after a checkpoint, so
   that the outage is short: it stops every database on the server);
 - all along, a process that exits by itself is started again, as a supervisor would, and noted.
@@ -20,6 +21,7 @@ from ops import cluster as ops_cluster
 from ops.workload import History
 
 Process = subprocess.Popen[bytes]
+AFTER_RESTART = 10  # seconds the run goes on at least after PostgreSQL is back
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Nemesis:
         took = await asyncio.to_thread(ops_cluster.restart_postgres, self.timetable.postgres_mode)
         self.postgres_down = (began, self.history.now())
         self.faults.append(Fault(began, f"PostgreSQL restart ({self.timetable.postgres_mode})", took))
+        await asyncio.sleep(AFTER_RESTART)  # the checkpoint may have run late: load the recovery too
 
     async def _supervise(self, until: float) -> None:
         """Start again what died by itself, as a supervisor would (and note it)."""
