@@ -1,7 +1,8 @@
 """The nemesis: faults on a running cluster on a timetable, each recorded with its time.
 
-- every `kill_every` s one API or worker process, chosen at random, gets SIGKILL and is started
-  again in its place (an API process on the same address); never the last API process serving;
+- every `kill_every` s an API process or a worker (by turns; which one at random) gets SIGKILL
+  and is started again in its place (an API process on the same address); never the last API
+  process serving;
 - every `pause_every` s (the first after half of that) one worker gets SIGSTOP, and SIGCONT
   `pause_for` s later;
 - once, at `postgres_at` s, the local PostgreSQL server is restarted (after a checkpoint, so
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import signal
 import subprocess
@@ -58,22 +60,28 @@ class Nemesis:
         )
 
     async def _kills(self, until: float) -> None:
-        """On the beat, whether or not the last victim is back yet."""
+        """On the beat, whether or not the last victim is back yet; an API process and a worker
+        by turns (which one of each, at random), so that even a short run loses both kinds."""
         restarts = []
         next_at = self.history.now() + self.timetable.kill_every
-        while await self._sleep_until(next_at, until):
-            victims = [
-                p for p in self._all() if p is not self.paused and self._role(p) not in self.restarting
-            ]
-            serving = [p for p in victims if p in self.cluster.api_processes]
-            if len(serving) == 1:  # never the last API process serving: the shop would be closed
-                victims.remove(serving[0])
+        for beat in itertools.count():
+            if not await self._sleep_until(next_at, until):
+                break
+            next_at += self.timetable.kill_every
+            apis, workers = self._killable()
+            victims = (apis if beat % 2 == 0 else workers) or apis or workers
             if victims:
                 victim = random.choice(victims)
                 victim.send_signal(signal.SIGKILL)
                 restarts.append(asyncio.create_task(self._restart(victim, "SIGKILL")))
-            next_at += self.timetable.kill_every
         await asyncio.gather(*restarts)
+
+    def _killable(self) -> tuple[list[Process], list[Process]]:
+        """API processes and workers that may die now: not paused, not being restarted, and
+        never the last API process serving (the shop would be closed)."""
+        alive = [p for p in self._all() if p is not self.paused and self._role(p) not in self.restarting]
+        apis = [p for p in alive if p in self.cluster.api_processes]
+        return (apis if len(apis) > 1 else []), [p for p in alive if p not in apis]
 
     async def _pauses(self, until: float) -> None:
         next_at = self.history.now() + self.timetable.pause_every / 2

@@ -43,7 +43,8 @@ def test_s_cr_1_orders_survive_killed_processes_a_paused_worker_and_a_postgres_r
     summary = soak(CI_SIZE)
     assert nemesis.verdict(summary) == [], summary
     faults = " ".join(summary["faults"])  # type: ignore[arg-type]
-    assert faults.count("SIGKILL") >= 4 and "SIGSTOP worker" in faults and "PostgreSQL restart" in faults
+    assert faults.count("SIGKILL") >= 4 and "SIGKILL api" in faults and "SIGKILL worker" in faults
+    assert "SIGSTOP worker" in faults and "PostgreSQL restart" in faults
     assert summary["acknowledged"] >= 100  # the load went on through the faults
     assert summary["unknown outcomes (info)"] > 0  # the restarts left requests unanswered: resolved above
     assert summary["unpaid orders expired by the sweep"] > 0
