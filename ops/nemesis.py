@@ -83,13 +83,14 @@ def run(database_url: str, plan: Plan) -> dict[str, Any]:
         "DINGDAN_SECRET_KEY": f"nemesis-{random.randrange(10**12)}",
     }
     shutil.rmtree(VAR, ignore_errors=True)
-    with ops_cluster.running(database_url=url, env=env, log_dir=VAR / "logs") as cluster:
-        soak = asyncio.run(_soak(cluster, token, plan))
-        engine = create_engine(sync_url(url))
-        try:
-            summary = judge(engine, cluster, soak, plan)
-        finally:
-            engine.dispose()
+    engine = create_engine(sync_url(url))
+    try:
+        with ops_cluster.running(database_url=url, env=env, log_dir=VAR / "logs") as cluster:
+            soak = asyncio.run(_soak(cluster, token, plan))
+            settled = settle(engine, cluster, plan)
+        summary = judge(engine, soak, settled, cluster.check())  # at rest: nothing writes any more
+    finally:
+        engine.dispose()
     load_began = soak.workload.history.started
     summary["seconds to set up / under load / to judge"] = " / ".join(
         f"{seconds:.0f}"
@@ -190,17 +191,29 @@ def _orders_of_key(engine: Engine, key: str) -> list[str]:
 
 
 # --- the verdict -----------------------------------------------------------------------------
-def judge(engine: Engine, cluster: ops_cluster.Cluster, soak: Soak, plan: Plan) -> dict[str, Any]:
-    ops = soak.workload.history.ops
-    acknowledged = {op.key: op.order for op in ops if op.kind in {"place", "place-again"} and op.type == OK}
+@dataclass
+class Settled:
+    """What the running cluster did after the load: events handled, unpaid orders swept."""
+
+    handled_within: float | None  # seconds until every (event, handler) pair was handled
+    handled_pairs: int
+    past_ttl: int
+    waited_for_sweep: float
+
+
+def settle(engine: Engine, cluster: ops_cluster.Cluster, plan: Plan) -> Settled:
     ledger = Ledger(cluster.database_url)
     try:
-        drained = ledger.wait_until_handled(seconds=max(120, plan.seconds / 2))
+        within = ledger.wait_until_handled(seconds=max(120, plan.seconds / 2))
         handled = ledger.handled_pairs()
     finally:
         ledger.close()
-    leaked, waited = _wait_for_expiry(engine, plan.ttl_minutes)
-    check = cluster.check()
+    return Settled(within, handled, *_wait_for_expiry(engine, plan.ttl_minutes))
+
+
+def judge(engine: Engine, soak: Soak, settled: Settled, check: str) -> dict[str, Any]:
+    ops = soak.workload.history.ops
+    acknowledged = {op.key: op.order for op in ops if op.kind in {"place", "place-again"} and op.type == OK}
     with engine.connect() as conn:
         numbers = set(conn.execute(text("SELECT number FROM orders_order")).scalars())
         doubled = conn.execute(
@@ -229,14 +242,14 @@ def judge(engine: Engine, cluster: ops_cluster.Cluster, soak: Soak, plan: Plan) 
         "unknown outcomes resolved": dict(soak.resolved),
         "faults": [f"{f.at:.1f} s {f.what} ({f.took:.1f} s)" for f in sorted(soak.nemesis.faults, key=_at)],
         **_recovery(soak),
-        "unpaid orders past TTL after recovery": leaked,
-        "waited for the expiry sweep (s)": round(waited, 1),
+        "unpaid orders past TTL after recovery": settled.past_ttl,
+        "waited for the expiry sweep (s)": round(settled.waited_for_sweep, 1),
         "unpaid orders expired by the sweep": expired,
         "stock invariant violations": _stock_violations(check),
         "dingdan check": check,
         "events": events,
-        "handled (event, handler) pairs": handled,
-        "every event handled by every handler (s after the checks began)": _round(drained),
+        "handled (event, handler) pairs": settled.handled_pairs,
+        "every event handled by every handler (s after the checks began)": _round(settled.handled_within),
     }
 
 
@@ -300,9 +313,10 @@ def _recovery(soak: Soak) -> dict[str, Any]:
 
 def _wait_for_expiry(engine: Engine, ttl_minutes: float) -> tuple[int, float]:
     """Unpaid orders older than the TTL plus one sweep interval (they should have been
-    cancelled, their stock released), once the schedule had the time to sweep after recovery
-    (a new leader takes over, then sweeps within one interval); and the seconds waited."""
-    started = time.monotonic()
+    cancelled, their stock released), once the schedule had the time to sweep after recovery:
+    the newest order (placed again by a retry, say) comes due within a TTL, a new leader takes
+    over and sweeps within an interval; and the seconds waited."""
+    started, limit = time.monotonic(), ttl_minutes * 60 + 2 * SWEEP_EVERY + LEADER_RETRY + 10
     while True:
         cutoff = datetime.now(UTC) - timedelta(minutes=ttl_minutes, seconds=SWEEP_EVERY)
         with engine.connect() as conn:
@@ -314,7 +328,7 @@ def _wait_for_expiry(engine: Engine, ttl_minutes: float) -> tuple[int, float]:
                 {"cutoff": cutoff},
             ).scalar_one()
         waited = time.monotonic() - started
-        if not leaked or waited > SWEEP_EVERY + LEADER_RETRY + 10:
+        if not leaked or waited > limit:
             return leaked, waited
         time.sleep(1)
 
