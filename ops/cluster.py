@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, text
 
-PG_ADMIN = os.environ.get("DINGDAN_CLUSTER_PG_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "DINGDAN_CLUSTER_PG_ADMIN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
 BROKER = os.environ.get("DINGDAN_CLUSTER_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
@@ -30,6 +32,7 @@ class Cluster:
     apis: list[str] = field(default_factory=list)
     api_processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     worker_processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)  # more DINGDAN_* for every process
 
     def env(self) -> dict[str, str]:
         return {
@@ -40,6 +43,7 @@ class Cluster:
             "DINGDAN_VAR_DIR": "var/cluster",
             "DINGDAN_LOG_LEVEL": "WARNING",
             "DINGDAN_RUN_RELAY": "true",
+            **self.settings,
         }
 
     def start_worker(self) -> subprocess.Popen[bytes]:
@@ -48,15 +52,22 @@ class Cluster:
         return process
 
     def start_api(self) -> str:
-        port = _free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dingdan.cli", "serve", "--port", str(port)], env=self.env(),
-            stdout=subprocess.DEVNULL,
-        )
-        self.api_processes.append(process)
-        _wait_for_port(port)
-        self.apis.append(f"http://127.0.0.1:{port}")
-        return self.apis[-1]
+        return self.start_apis(1)[0]
+
+    def start_apis(self, count: int) -> list[str]:
+        """`count` API processes started together (each takes seconds to import the app)."""
+        ports = [_free_port() for _ in range(count)]
+        for port in ports:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "dingdan.cli", "serve", "--port", str(port)],
+                env=self.env(),
+                stdout=subprocess.DEVNULL,
+            )
+            self.api_processes.append(process)
+        for port in ports:
+            _wait_for_port(port, seconds=30 + 15 * count)  # they share the cores while they start
+            self.apis.append(f"http://127.0.0.1:{port}")
+        return self.apis[-count:]
 
     def stop(self) -> None:
         for process in self.api_processes + self.worker_processes:
@@ -77,9 +88,15 @@ def fresh_database(name: str) -> str:
     admin.dispose()
     url = PG_ADMIN.rsplit("/", 1)[0].replace("+psycopg2", "+asyncpg") + f"/{name}"
     env = {**os.environ, "DINGDAN_DATABASE_URL": url, "DINGDAN_VAR_DIR": "var/cluster"}
-    subprocess.run([sys.executable, "-m", "dingdan.cli", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([sys.executable, "-m", "dingdan.cli", "demo", "--orders", "0"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "dingdan.cli", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL
+    )
+    subprocess.run(
+        [sys.executable, "-m", "dingdan.cli", "demo", "--orders", "0"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return url
 
 
@@ -92,8 +109,7 @@ def running(
     try:
         for _ in range(workers):
             cluster.start_worker()
-        for _ in range(apis):
-            cluster.start_api()
+        cluster.start_apis(apis)
         yield cluster
     finally:
         cluster.stop()
@@ -118,7 +134,9 @@ def _wait_for_port(port: int, seconds: float = 30) -> None:
 
 def main() -> None:
     with running() as cluster:
-        print("dingdan cluster: PostgreSQL + RabbitMQ, 2 API processes, 2 workers (the leader runs the schedule)")
+        print(
+            "dingdan cluster: PostgreSQL + RabbitMQ, 2 API processes, 2 workers (the leader runs the schedule)"
+        )
         for api in cluster.apis:
             print(f"  API      {api}  (console {api}/console/)")
         for process in cluster.worker_processes:

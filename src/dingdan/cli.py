@@ -20,7 +20,8 @@ MAX_PRINTED_ERRORS = 200
 
 
 def _database() -> Database:
-    return Database(get_settings().resolved_database_url())
+    settings = get_settings()
+    return Database(settings.resolved_database_url(), pool_size=settings.database_pool_size)
 
 
 @app.command()

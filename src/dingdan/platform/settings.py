@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DINGDAN_", env_file=".env", extra="ignore")
 
     database_url: str = ""
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="connections a process keeps to the database; a burst opens as many again",
+    )
     reports_database_url: str = ""
     var_dir: Path = DEFAULT_VAR_DIR
     secret_key: str = ""
