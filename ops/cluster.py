@@ -56,7 +56,7 @@ class Cluster:
 
     def start_apis(self, count: int) -> list[str]:
         """`count` API processes started together (each takes seconds to import the app)."""
-        ports = [_free_port() for _ in range(count)]
+        ports = [free_port() for _ in range(count)]
         for port in ports:
             process = subprocess.Popen(
                 [sys.executable, "-m", "dingdan.cli", "serve", "--port", str(port)],
@@ -65,7 +65,7 @@ class Cluster:
             )
             self.api_processes.append(process)
         for port in ports:
-            _wait_for_port(port, seconds=30 + 15 * count)  # they share the cores while they start
+            wait_for_port(port, seconds=30 + 15 * count)  # they share the cores while they start
             self.apis.append(f"http://127.0.0.1:{port}")
         return self.apis[-count:]
 
@@ -115,13 +115,13 @@ def running(
         cluster.stop()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def _wait_for_port(port: int, seconds: float = 30) -> None:
+def wait_for_port(port: int, seconds: float = 30) -> None:
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
