@@ -104,7 +104,13 @@ def worker() -> None:
         db = _database()
         fanout = RedisFanout(settings.redis_url) if settings.redis_url else None
         subscribers = build_all_subscribers(live=fanout.publish if fanout else None)
-        jobs = Jobs.create(settings.broker_url, db, subscribers, settings.broker_queue)
+        jobs = Jobs.create(
+            settings.broker_url,
+            db,
+            subscribers,
+            settings.broker_queue,
+            reclaim_seconds=settings.broker_reclaim_seconds,
+        )
         jobs.broker.is_worker_process = True
         await jobs.start_publishing()
         relay = Relay(db, subscribers, publish=jobs.publish)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from ops.tcpcut import ProxyThread
+from redis import Redis
 from sqlalchemy import create_engine, text
 
 from dingdan.main import build_all_subscribers
@@ -44,10 +45,14 @@ def reachable(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+def own_database() -> str:
+    """The test database's name (one per developer): the clusters' databases and queues start with it."""
+    return urlsplit(os.environ["DINGDAN_TEST_POSTGRES_URL"]).path.lstrip("/") or "dingdan"
+
+
 def database_name(kind: str, outage: float) -> str:
-    """Named after the test database (one per developer) and the run; the queue takes the name too."""
-    own = urlsplit(os.environ["DINGDAN_TEST_POSTGRES_URL"]).path.lstrip("/") or "dingdan"
-    return f"{own}_s_out_3_{kind}_{outage:.0f}s"
+    """Named after the test database and the run; the queue takes the name too."""
+    return f"{own_database()}_s_out_3_{kind}_{outage:.0f}s"
 
 
 @dataclass
@@ -309,3 +314,77 @@ async def test_s_out_3_an_api_started_while_the_broker_is_down_takes_orders(db, 
                 assert (await session.execute(text(undelivered))).scalar_one() == 0
     finally:
         proxy.close()
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+RECLAIM_SECONDS = 3
+
+
+async def test_s_out_3_s_cr_3_redis_stream_message_in_flight_to_a_killed_worker_is_not_lost(monkeypatch):
+    """Two workers on a Redis stream take messages, and one is SIGKILLed before its handlers
+    commit: after `DINGDAN_BROKER_RECLAIM_SECONDS` the other worker claims what the dead one
+    held, every (event, handler) pair is handled once, and the stream keeps nothing. A lock on
+    the claims table holds the handlers up, so that the messages are surely in hand at the kill."""
+    if not reachable(6379):
+        if os.environ.get("DINGDAN_TEST_REQUIRE_POSTGRES"):
+            pytest.fail("redis is required in CI but not reachable")
+        pytest.skip("redis not running")
+    monkeypatch.setenv("DINGDAN_BROKER_RECLAIM_SECONDS", str(RECLAIM_SECONDS))
+    name = f"{own_database()}_s_cr_3_streams"
+    stream, group = f"{name}.events", f"{name}-workers"
+    redis = Redis.from_url(REDIS_URL)
+    redis.delete(stream)
+    try:
+        with ops_cluster.running(name, apis=1, workers=2, broker_url=REDIS_URL) as running:
+            await kill_a_worker_holding_messages(running, redis, stream, group)
+    finally:
+        redis.delete(stream)
+        redis.close()
+
+
+async def kill_a_worker_holding_messages(
+    running: ops_cluster.Cluster, redis: Redis, stream: str, group: str
+) -> None:
+    ledger = Ledger(running.database_url)
+    victim = running.worker_processes[0]
+
+    def held_by_victim() -> int:
+        consumers = redis.xpending(stream, group)["consumers"]
+        return sum(c["pending"] for c in consumers if f"-{victim.pid}-" in c["name"].decode())
+
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            load = Load(http, running.apis, await set_up_shop(http, running.apis[0]))
+            assert await wait_until(lambda: ledger.waiting() == 0, seconds=30) is not None
+            with ledger.engine.connect() as lock:
+                lock.execute(text("LOCK TABLE platform_event_handled IN SHARE MODE"))  # no claim commits
+                for index in range(16):  # a message or so each: more than the 2 x 4 the workers take
+                    await load.place(index)
+                    await asyncio.sleep(0.1)
+                assert await wait_until(lambda: held_by_victim() >= 1, seconds=20) is not None
+                held = held_by_victim()
+                victim.kill()
+                victim.wait()
+                lock.rollback()
+            recovered = await wait_until(lambda: ledger.waiting() == 0, seconds=60)
+        emptied = await wait_until(lambda: redis.xlen(stream) == 0 and held_by_victim() == 0, seconds=10)
+        print(
+            f"\nS-CR-3 redis stream: the killed worker held {held} messages; every event handled "
+            f"{'never' if recovered is None else f'{recovered:.1f} s after the kill'} "
+            f"(reclaim after {RECLAIM_SECONDS} s unacknowledged); {ledger.handled_pairs()} handled pairs"
+        )
+        assert sorted({status for _, status in load.answers}) == [201], load.errors[:3]
+        assert recovered is not None and ledger.waiting() == 0  # once each: primary key
+        assert emptied is not None, "acknowledged messages are deleted from the stream"
+        consumers = [c["name"].decode() for c in redis.xinfo_consumers(stream, group)]
+        assert not [c for c in consumers if f"-{victim.pid}-" in c], "the dead consumer is forgotten"
+        check = subprocess.run(
+            [sys.executable, "-m", "dingdan.cli", "check"],
+            check=False,
+            env=running.env(),
+            capture_output=True,
+            text=True,
+        )
+        assert check.returncode == 0, check.stdout
+    finally:
+        ledger.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.auth import rules
@@ -71,17 +71,18 @@ async def issue_token(session: AsyncSession, *, staff: Staff, kind: str = "api",
     return token
 
 
+_STAFF_OF_TOKEN = (
+    select(Staff.id, Staff.email, Staff.role, StaffToken.expires_at, StaffToken.revoked_at)
+    .join(Staff, Staff.id == StaffToken.staff_id)
+    .where(StaffToken.token_hash == bindparam("token_hash"), Staff.active.is_(True))
+)
+
+
 async def verify_token(session: AsyncSession, *, token: str) -> StaffPrincipal:
     """Looked up on every request, never cached: a revoked token is refused by every process
     from the moment the revocation commits."""
     token_hash = rules.hash_token(token)
-    row = (
-        await session.execute(
-            select(Staff.id, Staff.email, Staff.role, StaffToken.expires_at, StaffToken.revoked_at)
-            .join(Staff, Staff.id == StaffToken.staff_id)
-            .where(StaffToken.token_hash == token_hash, Staff.active.is_(True))
-        )
-    ).first()
+    row = (await session.execute(_STAFF_OF_TOKEN, {"token_hash": token_hash})).first()
     if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
         raise InvalidToken("token missing, expired or revoked")
     return StaffPrincipal(row.id, row.email, row.role, token_hash)

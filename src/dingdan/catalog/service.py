@@ -14,6 +14,7 @@ from dingdan.catalog.errors import DuplicateSku, ProductNotFound
 from dingdan.catalog.models import Category, Product, Variant
 from dingdan.catalog.schemas import CategoryIn, ProductIn, ProductPatch
 from dingdan.platform import clock
+from dingdan.platform.db import padded
 from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
 
 
@@ -156,5 +157,5 @@ async def find_sellable(session: AsyncSession, *, skus: Iterable[str]) -> dict[s
             attributes=row[5] or {},
             active=bool(row[6] and row[7]),
         )
-        for row in await session.execute(stmt, {"skus": sorted(set(skus))})
+        for row in await session.execute(stmt, {"skus": padded(skus)})
     }

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,7 @@ from dingdan.channels.models import Channel, ChannelApiKey, WebhookDelivery
 from dingdan.platform import clock
 
 CACHE_SECONDS = 5.0
+MAX_CACHED_KEYS = 10_000
 MAX_WEBHOOK_SECRETS = 3
 SEED_CHANNELS = (
     {"code": "web", "name": "官方網站", "type": "website", "stock_policy": "reject", "auto_confirm": True},
@@ -50,6 +51,7 @@ class ChannelSettings:
 
 
 _cache: dict[tuple[str, str], tuple[float, ChannelSettings]] = {}
+_holders: dict[tuple[str, str], tuple[float, KeyHolder]] = {}
 
 
 def _settings(channel: Channel) -> ChannelSettings:
@@ -66,6 +68,7 @@ def _settings(channel: Channel) -> ChannelSettings:
 
 def forget_cached() -> None:
     _cache.clear()
+    _holders.clear()
 
 
 async def get_intake_settings(session: AsyncSession, *, code: str) -> ChannelSettings:
@@ -180,24 +183,40 @@ async def revoke_api_key(session: AsyncSession, *, code: str, key_id: int) -> Ch
     if row.revoked_at is None:
         row.revoked_at = clock.now()
         await session.flush()
+    forget_cached()
     return row
 
 
+_FIND_KEY_HOLDER = (
+    select(ChannelApiKey.id, ChannelApiKey.channel_code, ChannelApiKey.display_prefix)
+    .join(Channel, Channel.code == ChannelApiKey.channel_code)
+    .where(
+        ChannelApiKey.key_hash == bindparam("key_hash"),
+        ChannelApiKey.revoked_at.is_(None),
+        Channel.active.is_(True),
+    )
+)
+
+
 async def find_key_holder(session: AsyncSession, *, key: str) -> KeyHolder | None:
-    """The channel of a live (not revoked) key on an active channel, or None."""
+    """The channel of a live (not revoked) key on an active channel, or None. Found keys are
+    kept for CACHE_SECONDS, like the channel settings: a key revoked in another process stops
+    working there within that time, in this process at once."""
     if not rules.looks_like_api_key(key):
         return None
-    stmt = (
-        select(ChannelApiKey.id, ChannelApiKey.channel_code, ChannelApiKey.display_prefix)
-        .join(Channel, Channel.code == ChannelApiKey.channel_code)
-        .where(
-            ChannelApiKey.key_hash == rules.hash_api_key(key),
-            ChannelApiKey.revoked_at.is_(None),
-            Channel.active.is_(True),
-        )
-    )
-    row = (await session.execute(stmt)).first()
-    return KeyHolder(row[0], row[1], row[2]) if row else None
+    key_hash = rules.hash_api_key(key)
+    cache_key = (str(session.get_bind().engine.url), key_hash)
+    hit = _holders.get(cache_key)
+    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    row = (await session.execute(_FIND_KEY_HOLDER, {"key_hash": key_hash})).first()
+    if row is None:
+        return None  # unknown keys are not kept: guessing must not fill the memory
+    if len(_holders) >= MAX_CACHED_KEYS:
+        _holders.clear()
+    holder = KeyHolder(row[0], row[1], row[2])
+    _holders[cache_key] = (time.monotonic(), holder)
+    return holder
 
 
 # Webhook deliveries ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.customers import rules
@@ -94,19 +94,18 @@ async def issue_token(session: AsyncSession, *, account: Account, user_agent: st
     return token
 
 
+_SESSION_OF_TOKEN = (
+    select(Account.id, Account.email, Account.mobile, Session.id, Session.expires_at, Session.revoked_at)
+    .join(Account, Account.id == Session.customer_id)
+    .where(Session.token_hash == bindparam("token_hash"), Account.active.is_(True))
+)
+
+
 async def verify_token(session: AsyncSession, *, token: str) -> CustomerPrincipal:
     """Looked up on every request, never cached: a signed-out session is refused by every
     process from the moment the sign-out commits."""
     token_hash = rules.hash_token(token)
-    row = (
-        await session.execute(
-            select(
-                Account.id, Account.email, Account.mobile, Session.id, Session.expires_at, Session.revoked_at
-            )
-            .join(Account, Account.id == Session.customer_id)
-            .where(Session.token_hash == token_hash, Account.active.is_(True))
-        )
-    ).first()
+    row = (await session.execute(_SESSION_OF_TOKEN, {"token_hash": token_hash})).first()
     if row is None or row[5] is not None or row[4] <= clock.now():
         raise InvalidCustomerToken("token missing, expired or revoked")
     return CustomerPrincipal(row[0], row[1] or row[2] or "", row[3], token_hash)

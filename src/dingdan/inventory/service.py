@@ -23,6 +23,7 @@ from dingdan.inventory.errors import (
 )
 from dingdan.inventory.models import InventoryItem, Movement, StockLevel, Warehouse
 from dingdan.platform import clock, events
+from dingdan.platform.db import padded
 from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
 
 DEFAULT_WAREHOUSE = "main"
@@ -128,7 +129,7 @@ async def _lock_levels(
 ) -> tuple[list[rules.Level], dict[str, int]]:
     """Lock the stock rows of these SKUs in (sku, warehouse) order and read them."""
     levels, thresholds = [], {}
-    rows = await session.execute(_LOCK_LEVELS, {"skus": sorted(set(skus))})
+    rows = await session.execute(_LOCK_LEVELS, {"skus": padded(skus)})
     for sku, wid, priority, on_hand, reserved, threshold in rows:
         levels.append(rules.Level(sku, wid, priority, on_hand, reserved))
         thresholds[sku] = threshold

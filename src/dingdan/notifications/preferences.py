@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dingdan.notifications.models import AlertMode, CustomerPreference, StaffPreference
 from dingdan.notifications.rules import locale_code
 from dingdan.platform import clock
+from dingdan.platform.db import padded
 from dingdan.platform.errors import InvalidInput
 from dingdan.platform.settings import get_settings
 
@@ -59,7 +60,7 @@ async def get_customer_choices(
     wanted = sorted({key for some in keys for key in some})
     stored: dict[str, CustomerChoice] = {}
     if wanted:
-        stmt = select(CustomerPreference).where(CustomerPreference.customer_key.in_(wanted))
+        stmt = select(CustomerPreference).where(CustomerPreference.customer_key.in_(padded(wanted)))
         for row in (await session.execute(stmt)).scalars():
             stored[row.customer_key] = CustomerChoice(row.email_enabled, row.sms_enabled, row.locale)
     fallback = CustomerChoice(email=True, sms=True, locale=default_locale())

@@ -17,6 +17,7 @@ from dingdan.orders.errors import InvalidTransition, OrderNotFound
 from dingdan.orders.models import Order, OrderLine
 from dingdan.orders.states import OrderStatus, Tab, can_transition, statuses_in_tab
 from dingdan.platform import clock, events
+from dingdan.platform.db import padded
 from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
 
 SEQ = "seq"  # the payload key of an order event's per-order sequence number (docs/api.md)
@@ -81,7 +82,7 @@ async def find_duplicate_suspects(
     if not wanted:
         return {}
     rows = await session.execute(
-        _DUPLICATE_SUSPECTS, {"phones": sorted({p for p, _ in wanted}), "since": since}
+        _DUPLICATE_SUSPECTS, {"phones": padded(p for p, _ in wanted), "since": since}
     )
     return {(phone, fp): number for phone, fp, number in rows if (phone, fp) in wanted}
 
@@ -100,16 +101,22 @@ async def get_order_rows(session: AsyncSession, *, numbers: Collection[str]) -> 
     """The orders of these numbers that exist, by number: one statement."""
     if not numbers:
         return {}
-    stmt = select(ORDERS).where(ORDERS.c.number.in_(sorted(numbers)))
+    stmt = select(ORDERS).where(ORDERS.c.number.in_(padded(numbers)))
     return {row["number"]: row for row in (await session.execute(stmt)).mappings()}
+
+
+_LINES_OF_ORDERS = (
+    select(LINES)
+    .where(LINES.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(LINES.c.order_id, LINES.c.line_no)
+)
 
 
 async def get_lines(session: AsyncSession, *, order_ids: Sequence[int]) -> dict[int, list[RowMapping]]:
     by_order: dict[int, list[RowMapping]] = {oid: [] for oid in order_ids}
     if not order_ids:
         return by_order
-    stmt = select(LINES).where(LINES.c.order_id.in_(order_ids)).order_by(LINES.c.order_id, LINES.c.line_no)
-    for row in (await session.execute(stmt)).mappings():
+    for row in (await session.execute(_LINES_OF_ORDERS, {"ids": padded(order_ids)})).mappings():
         by_order[row["order_id"]].append(row)
     return by_order
 

@@ -11,7 +11,7 @@ with deferred transactions, which WAL lets run beside the writer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
 
@@ -33,6 +33,7 @@ NAMING = {
 
 P = ParamSpec("P")
 T = TypeVar("T")
+V = TypeVar("V", int, str)
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
 MAX_ATTEMPTS = 5
 
@@ -45,14 +46,16 @@ AfterCommitHook = Callable[[], None]
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = 16, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.write_engine = _make_engine(url, immediate=True, pool_size=pool_size, echo=echo)
         self.read_engine = (
             _make_engine(url, immediate=False, pool_size=pool_size, echo=echo)
             if self.is_sqlite
-            else self.write_engine
+            # Reads need no BEGIN/COMMIT under Read Committed: each statement has its own snapshot
+            # either way, and the two round trips were a visible share of a tracking lookup.
+            else self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
@@ -102,8 +105,19 @@ class Database:
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if self.is_sqlite:
             await self.read_engine.dispose()
+
+
+def padded(values: Iterable[V]) -> list[V]:
+    """Values for an `IN` list: sorted, without repeats, and padded to a power of two by
+    repeating the last one. An `IN` of n parameters is a statement of its own, prepared again on
+    every connection; padding keeps a handful of them instead of one per list length."""
+    unique = sorted(set(values))
+    if not unique:
+        return unique
+    size = 1 << (len(unique) - 1).bit_length()
+    return unique + [unique[-1]] * (size - len(unique))
 
 
 def _is_retryable(exc: DBAPIError) -> bool:
@@ -131,7 +145,15 @@ def _make_engine(url: str, *, immediate: bool, pool_size: int, echo: bool) -> As
         _configure_sqlite(engine, immediate=immediate)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, **JSON_CODEC
+        # Overflow connections are closed on return, and each new one prepares its statements
+        # again: a pool that holds what a busy process uses keeps both off the hot path.
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size // 2,
+        pool_pre_ping=False,
+        connect_args={"prepared_statement_cache_size": 1000},
+        **JSON_CODEC,
     )
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dingdan.platform import clock, metrics
-from dingdan.platform.db import Base, Database
+from dingdan.platform.db import Base, Database, padded
 from dingdan.platform.types import BigId, UtcDateTime
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,9 @@ async def handle_batch(session: AsyncSession, subscribers: Subscribers, batch: l
 async def load_events(db: Database, event_ids: list[int]) -> list[Event]:
     """The events of these ids that exist, in id order."""
     async with db.read() as session:
-        rows = await session.execute(select(EventRow).where(EventRow.id.in_(event_ids)).order_by(EventRow.id))
+        rows = await session.execute(
+            select(EventRow).where(EventRow.id.in_(padded(event_ids))).order_by(EventRow.id)
+        )
         return [_to_event(r) for r in rows.scalars()]
 
 
@@ -370,4 +372,6 @@ class Relay:
 
 
 async def _mark_delivered(session: AsyncSession, event_ids: list[int]) -> None:
-    await session.execute(update(EventRow).where(EventRow.id.in_(event_ids)).values(delivered_at=clock.now()))
+    await session.execute(
+        update(EventRow).where(EventRow.id.in_(padded(event_ids))).values(delivered_at=clock.now())
+    )

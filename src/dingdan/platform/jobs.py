@@ -1,10 +1,11 @@
 """Background jobs on taskiq: the outbox relay publishes event ids, receivers run the handlers.
 
 `DINGDAN_BROKER_URL` picks the broker: empty (default) keeps everything in the process
-(taskiq's in-memory broker, executed in place); `amqp://…` RabbitMQ, `redis://…` Redis,
-`nats://…` NATS JetStream (a work-queue stream: each message to one worker, kept until
-acknowledged). `DINGDAN_BROKER_QUEUE` names the queue (or stream), so that several shops can
-share one broker.
+(taskiq's in-memory broker, executed in place); `amqp://…` RabbitMQ, `redis://…` a Redis stream
+(see `redis_stream`), `nats://…` NATS JetStream (a work-queue stream). With each of them a
+message goes to one worker and is kept until that worker acknowledges it, after its handlers
+committed. `DINGDAN_BROKER_QUEUE` names the queue (or stream), so that several shops can share
+one broker.
 
 A message carries the ids of a few events, so that a worker handles them in one transaction.
 While the broker is away, publishing fails fast, the events stay in the outbox and the relay
@@ -32,10 +33,13 @@ EVENTS_PER_MESSAGE = 50  # a relay batch is spread over several workers in messa
 WORKER_CONCURRENCY = 4
 PUBLISH_TIMEOUT_SECONDS = 10.0
 STARTUP_RETRY_SECONDS = 2.0
+RECLAIM_SECONDS = 30.0  # Redis: a message unacknowledged this long goes to another worker
+RETRY_FIRST_SECONDS = 0.5  # a worker that cannot reach the database tries again after this,
+RETRY_MAX_SECONDS = 10.0  # doubling up to this
 log = logging.getLogger(__name__)
 
 
-def make_broker(url: str, queue: str = "dingdan") -> AsyncBroker:
+def make_broker(url: str, queue: str = "dingdan", *, reclaim_seconds: float = RECLAIM_SECONDS) -> AsyncBroker:
     scheme = url.split(":", 1)[0]
     if not url:
         return InMemoryBroker(await_inplace=True)
@@ -49,31 +53,12 @@ def make_broker(url: str, queue: str = "dingdan") -> AsyncBroker:
             reconnect_interval=1,
         )
     if scheme in {"redis", "rediss"}:
-        return _redis_broker(url, queue)
+        from dingdan.platform.redis_stream import PatientRedisStreamBroker
+
+        return PatientRedisStreamBroker(url, queue, reclaim_seconds=reclaim_seconds)
     if scheme == "nats":
         return _nats_broker(url, queue)
     raise ValueError(f"unsupported broker URL scheme: {scheme!r}")
-
-
-def _redis_broker(url: str, queue: str) -> AsyncBroker:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-    from taskiq_redis import ListQueueBroker
-
-    class PatientListQueueBroker(ListQueueBroker):
-        """Waits a second between tries while Redis is away, where the library's `listen`
-        raises at once and the receiver calls it again thousands of times a second."""
-
-        async def listen(self) -> AsyncGenerator[bytes, None]:
-            while True:
-                try:
-                    async for message in super().listen():
-                        yield message
-                except (RedisConnectionError, RedisTimeoutError) as error:
-                    log.warning("Redis away (%s); listening again in 1 s", error)
-                    await asyncio.sleep(1)
-
-    return PatientListQueueBroker(url, queue_name=queue, socket_connect_timeout=2)
 
 
 def _nats_broker(url: str, queue: str) -> AsyncBroker:
@@ -117,8 +102,16 @@ class Jobs:
     subscribers: events.Subscribers
 
     @classmethod
-    def create(cls, url: str, db: Database, subscribers: events.Subscribers, queue: str = "dingdan") -> Jobs:
-        jobs = cls(make_broker(url, queue), db, subscribers)
+    def create(
+        cls,
+        url: str,
+        db: Database,
+        subscribers: events.Subscribers,
+        queue: str = "dingdan",
+        *,
+        reclaim_seconds: float = RECLAIM_SECONDS,
+    ) -> Jobs:
+        jobs = cls(make_broker(url, queue, reclaim_seconds=reclaim_seconds), db, subscribers)
 
         async def deliver_events(event_ids: list[int]) -> None:
             await jobs.deliver_events(event_ids)
@@ -131,7 +124,20 @@ class Jobs:
         return jobs
 
     async def deliver_events(self, event_ids: list[int]) -> None:
-        await events.deliver(self.db, self.subscribers, await events.load_events(self.db, event_ids))
+        """Handle one message's events. The broker acknowledges the message when this returns,
+        and the events were marked delivered when published: so while the database cannot be
+        reached this keeps trying instead of raising, holding the message. A worker killed
+        meanwhile leaves it unacknowledged, and the broker hands it to another. (A failing
+        handler does not raise here: `events.deliver` reopens its events for the relay.)"""
+        delay = RETRY_FIRST_SECONDS
+        while True:
+            try:
+                await events.deliver(self.db, self.subscribers, await events.load_events(self.db, event_ids))
+                return
+            except Exception as exc:
+                log.warning("events %s not handled (%s); trying again in %.1f s", event_ids, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
 
     async def publish(self, batch: list[events.Event]) -> None:
         """Hands the events to the broker; raises when it cannot (the relay retries them)."""

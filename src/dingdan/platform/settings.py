@@ -41,7 +41,13 @@ class Settings(BaseSettings):
     broker_url: str = ""
     broker_queue: str = Field(
         default="dingdan",
-        description="queue (RabbitMQ, Redis) or subject prefix (NATS); one per shop on a shared broker",
+        description="queue (RabbitMQ), stream (Redis: <name>.events) or subject prefix (NATS); one per shop",
+    )
+    broker_reclaim_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Redis: a message a worker took and has not acknowledged for this long goes to "
+        "another worker (the first one is taken for dead); longer than any one message takes",
     )
     redis_url: str = Field(
         default="", description="live console updates and rate limits shared across processes"

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.orders.models import Order, OrderLine
 from dingdan.platform import bulk
-from dingdan.platform.db import Database
+from dingdan.platform.db import Database, padded
 from dingdan.platform.events import Event, EventRow
 from dingdan.platform.settings import get_settings
 from dingdan.reports import facts
@@ -125,14 +125,15 @@ async def _order_inputs(
     timelines and first-order flags."""
     chosen: ColumnElement[bool] = ORDERS.c.id.between(low, high)
     if only is not None:
-        chosen = and_(chosen, ORDERS.c.id.in_(only))
+        chosen = and_(chosen, ORDERS.c.id.in_(padded(only)))
     found = await session.execute(
         select(*(ORDERS.c[c] for c in ORDER_COLUMNS)).where(chosen).order_by(ORDERS.c.id)
     )
     orders = list(found.mappings())
     lines: dict[int, list[Any]] = {o["id"]: [] for o in orders}
     line_rows = select(*(LINES.c[c] for c in LINE_COLUMNS)).where(
-        LINES.c.order_id.between(low, high), *([LINES.c.order_id.in_(only)] if only is not None else [])
+        LINES.c.order_id.between(low, high),
+        *([LINES.c.order_id.in_(padded(only))] if only is not None else []),
     )
     for line in (await session.execute(line_rows)).mappings():
         lines[line["order_id"]].append(line)
@@ -172,7 +173,7 @@ async def _first_orders(session: AsyncSession, order_ids: Sequence[int]) -> set[
             and_(earlier.c.created_at == ORDERS.c.created_at, earlier.c.id < ORDERS.c.id),
         ),
     )
-    stmt = select(ORDERS.c.id).where(ORDERS.c.id.in_(order_ids), ~has_earlier)
+    stmt = select(ORDERS.c.id).where(ORDERS.c.id.in_(padded(order_ids)), ~has_earlier)
     return set((await session.execute(stmt)).scalars())
 
 
@@ -194,13 +195,15 @@ async def refresh_orders(session: AsyncSession, *, numbers: Sequence[str]) -> No
     """Bring the rollups up to date with these orders as they are now: one set of statements
     for all of them, the rollup rows changed once by the summed difference."""
     ids = sorted(
-        set((await session.execute(select(ORDERS.c.id).where(ORDERS.c.number.in_(numbers)))).scalars())
+        set(
+            (await session.execute(select(ORDERS.c.id).where(ORDERS.c.number.in_(padded(numbers))))).scalars()
+        )
     )
     if not ids:
         return
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(_ADVISORY_LOCKS, {"ns": ADVISORY_NAMESPACE, "keys": [i % 2**31 for i in ids]})
-    stored_rows = await session.execute(select(FACTS).where(FACTS.c.order_id.in_(ids)))
+    stored_rows = await session.execute(select(FACTS).where(FACTS.c.order_id.in_(padded(ids))))
     stored = {row["order_id"]: row for row in stored_rows.mappings()}
     total: facts.Contributions = {}
     inserts: list[dict[str, Any]] = []

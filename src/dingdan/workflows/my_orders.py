@@ -15,12 +15,13 @@ from dingdan.orders.customer_queries import MyOrderFilters, count_by_tab, get_ow
 from dingdan.orders.customer_view import my_order_detail, my_order_row
 from dingdan.orders.states import Tab
 from dingdan.payments import service as payments
+from dingdan.platform.db import padded
 from dingdan.platform.pagination import encode_cursor
 from dingdan.workflows import track_lookup
 
 
 async def _image_urls(session: AsyncSession, product_ids: Iterable[int]) -> dict[int, str | None]:
-    wanted = sorted(set(product_ids))
+    wanted = padded(product_ids)
     if not wanted:
         return {}
     rows = await session.execute(select(Product.id, Product.image_url).where(Product.id.in_(wanted)))

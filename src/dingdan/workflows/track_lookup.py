@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, select
+from sqlalchemy import RowMapping, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.orders import service as orders
+from dingdan.platform.db import padded
 from dingdan.platform.errors import NotFound
 from dingdan.shipping import exception_cases as cases
 from dingdan.shipping import service as shipping
@@ -60,44 +61,53 @@ def _columns() -> list[Any]:
     ]
 
 
-async def lookup_by_tracking_number(session: AsyncSession, *, tracking_number: str) -> dict[str, Any]:
-    stmt = (
-        select(*_columns())
-        .join_from(SHIPMENTS, ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id)
-        .where(SHIPMENTS.c.tracking_number == tracking_number.strip().upper())
-        .order_by(SHIPMENTS.c.id)
+# Built once: building them was a visible share of a lookup's CPU.
+_PARCELS = select(*_columns()).join_from(SHIPMENTS, ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id)
+_BY_TRACKING_NUMBER = _PARCELS.where(SHIPMENTS.c.tracking_number == bindparam("tracking_number")).order_by(
+    SHIPMENTS.c.id
+)
+_BY_ORDER = (
+    select(*_columns())
+    .select_from(ORDERS.outerjoin(SHIPMENTS, SHIPMENTS.c.order_id == ORDERS.c.id))
+    .where(ORDERS.c.number == bindparam("number"), ORDERS.c.ship_phone.endswith(bindparam("last4")))
+    .order_by(SHIPMENTS.c.id)
+)
+_OF_ORDER = _PARCELS.where(SHIPMENTS.c.order_id == bindparam("order_id")).order_by(SHIPMENTS.c.id)
+_SCANS = (
+    select(
+        SCANS.c.shipment_id,
+        SCANS.c.occurred_at,
+        SCANS.c.status,
+        SCANS.c.reason,
+        SCANS.c.description,
+        SCANS.c.location_text,
+        SCANS.c.city,
     )
-    return await _answer(session, stmt)
+    .where(SCANS.c.shipment_id.in_(bindparam("ids", expanding=True)))
+    .order_by(SCANS.c.shipment_id, SCANS.c.occurred_at.desc(), SCANS.c.id.desc())
+)
+
+
+async def lookup_by_tracking_number(session: AsyncSession, *, tracking_number: str) -> dict[str, Any]:
+    return await _answer(session, _BY_TRACKING_NUMBER, {"tracking_number": tracking_number.strip().upper()})
 
 
 async def lookup_by_order(session: AsyncSession, *, order_number: str, phone_last4: str) -> dict[str, Any]:
     if not (len(phone_last4) == 4 and phone_last4.isdigit()):
         raise TrackingNotFound(NOT_FOUND_TEXT)
-    stmt = (
-        select(*_columns())
-        .select_from(ORDERS.outerjoin(SHIPMENTS, SHIPMENTS.c.order_id == ORDERS.c.id))
-        .where(ORDERS.c.number == order_number.strip().upper(), ORDERS.c.ship_phone.endswith(phone_last4))
-        .order_by(SHIPMENTS.c.id)
-    )
-    return await _answer(session, stmt)
+    return await _answer(session, _BY_ORDER, {"number": order_number.strip().upper(), "last4": phone_last4})
 
 
 async def parcels_of_order(session: AsyncSession, *, order_id: int) -> list[dict[str, Any]]:
     """The order's parcels for its own customer (who is already known to own it): courier,
     tracking number, expected delivery and the scans, newest first. Two statements."""
-    stmt = (
-        select(*_columns())
-        .join_from(SHIPMENTS, ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id)
-        .where(SHIPMENTS.c.order_id == order_id)
-        .order_by(SHIPMENTS.c.id)
-    )
-    rows = list((await session.execute(stmt)).mappings())
+    rows = list((await session.execute(_OF_ORDER, {"order_id": order_id})).mappings())
     scans = await _scans(session, [r["shipment_id"] for r in rows])
     return [_parcel(r, scans.get(r["shipment_id"], [])) for r in rows]
 
 
-async def _answer(session: AsyncSession, stmt: Select[Any]) -> dict[str, Any]:
-    rows = list((await session.execute(stmt)).mappings())
+async def _answer(session: AsyncSession, stmt: Select[Any], params: dict[str, Any]) -> dict[str, Any]:
+    rows = list((await session.execute(stmt, params)).mappings())
     if not rows:
         raise TrackingNotFound(NOT_FOUND_TEXT)
     rows = [r for r in rows if r["order_number"] == rows[0]["order_number"]]
@@ -116,21 +126,10 @@ async def _answer(session: AsyncSession, stmt: Select[Any]) -> dict[str, Any]:
 
 
 async def _scans(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[RowMapping]]:
-    stmt = (
-        select(
-            SCANS.c.shipment_id,
-            SCANS.c.occurred_at,
-            SCANS.c.status,
-            SCANS.c.reason,
-            SCANS.c.description,
-            SCANS.c.location_text,
-            SCANS.c.city,
-        )
-        .where(SCANS.c.shipment_id.in_(ids))
-        .order_by(SCANS.c.shipment_id, SCANS.c.occurred_at.desc(), SCANS.c.id.desc())
-    )
     by_shipment: dict[int, list[RowMapping]] = {}
-    for row in (await session.execute(stmt)).mappings():
+    if not ids:
+        return by_shipment
+    for row in (await session.execute(_SCANS, {"ids": padded(ids)})).mappings():
         by_shipment.setdefault(row["shipment_id"], []).append(row)
     return by_shipment
 
