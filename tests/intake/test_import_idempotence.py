@@ -20,7 +20,7 @@ from dingdan.orders.models import Order
 from dingdan.platform.db import Database
 from dingdan.reports.invariants import run_checks
 from dingdan.workflows.import_jobs import wait_for_jobs
-from dingdan.workflows.import_orders import BATCH_SIZE, import_orders
+from dingdan.workflows.import_orders import BATCH_SIZE, ImportReport, import_orders
 from factories.shop import make_sku, stock_of
 from intake.conftest import csv_file, make_channel, order_rows
 
@@ -60,8 +60,8 @@ async def test_s_idem_10_a_file_imported_twice_creates_no_order_the_second_time(
     await shop(db)
     data = one_order_per_row(rows)
 
-    def run() -> object:
-        return import_orders(
+    async def run() -> ImportReport:
+        return await import_orders(
             db, lambda: io.BytesIO(data), "csv", channel=CHANNEL, dry_run=False, actor="test"
         )
 
@@ -82,11 +82,9 @@ def cli_env(db: Database) -> dict[str, str]:
     return {**os.environ, "DINGDAN_DATABASE_URL": db.url}
 
 
-def start_import(db: Database, path: Path) -> subprocess.Popen[str]:
+def start_import(db: Database, path: Path, *, output: int = subprocess.PIPE) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "dingdan.cli", "import", str(path), "--channel", CHANNEL]
-    return subprocess.Popen(
-        command, env=cli_env(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen(command, env=cli_env(db), stdout=output, stderr=output, text=True)
 
 
 async def kill_when_placed(db: Database, process: subprocess.Popen[str], target: int) -> int:
@@ -108,7 +106,7 @@ async def test_s_idem_10_an_import_killed_at_a_random_moment_and_run_again_impor
     path.write_bytes(one_order_per_row(rows))
     # 0 kills it while it checks the file; the last batch is left out, as it would finish the import
     target = random.randrange(0, rows - BATCH_SIZE)
-    left_behind = await kill_when_placed(db, start_import(db, path), target)
+    left_behind = await kill_when_placed(db, start_import(db, path, output=subprocess.DEVNULL), target)
     assert left_behind < rows, "the import finished before it was killed"
 
     started = time.monotonic()

@@ -24,7 +24,8 @@ from factories.shop import holders_of, make_sku, order_body, stock_of
 pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("db_url", ["postgres"], indirect=True)]
 
 API_PROCESSES = 4
-POOL_SIZE = os.environ.get("DINGDAN_S_INV_1_POOL_SIZE", "5")  # 4 × 2 × 5 = 40 of PostgreSQL's 100
+# 4 processes × (6 + 3 on demand) = 36 connections, well inside PostgreSQL's default 100
+POOL_SIZE = os.environ.get("DINGDAN_S_INV_1_POOL_SIZE", "6")
 STOCK = 100
 OUT_OF_STOCK = ("application/problem+json", "/problems/out-of-stock")
 
