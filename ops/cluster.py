@@ -37,11 +37,11 @@ class Cluster:
     database_url: str
     broker_url: str = BROKER
     broker_queue: str = "dingdan"
-    extra_env: Mapping[str, str] = field(default_factory=dict)
-    log_dir: Path | None = None  # each process's output in <role>-<slot>.log there; else inherited
     apis: list[str] = field(default_factory=list)
     api_processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     worker_processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    settings: Mapping[str, str] = field(default_factory=dict)  # more DINGDAN_* for every process
+    log_dir: Path | None = None  # each process's output in <role>-<slot>.log there
 
     def env(self) -> dict[str, str]:
         return {
@@ -52,21 +52,24 @@ class Cluster:
             "DINGDAN_VAR_DIR": "var/cluster",
             "DINGDAN_LOG_LEVEL": "WARNING",
             "DINGDAN_RUN_RELAY": "true",
-            **self.extra_env,
+            **self.settings,
         }
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         self.worker_processes.append(self._spawn_worker(len(self.worker_processes)))
         return self.worker_processes[-1]
 
+    def start_api(self) -> str:
+        return self.start_apis(1)[0]
+
     def start_apis(self, count: int) -> list[str]:
-        """`count` more API processes, started side by side; their addresses."""
-        ports = [_free_port() for _ in range(count)]
+        """`count` API processes started together (each takes seconds to import the app)."""
+        ports = [free_port() for _ in range(count)]
         self.api_processes += [
             self._spawn_api(len(self.api_processes) + n, port) for n, port in enumerate(ports)
         ]
         for port in ports:
-            _wait_for_port(port)
+            wait_for_port(port, seconds=30 + 15 * count)  # they share the cores while they start
         self.apis += [f"http://127.0.0.1:{port}" for port in ports]
         return self.apis[-count:]
 
@@ -100,8 +103,10 @@ class Cluster:
         return self._spawn([sys.executable, "-m", "dingdan.cli", "serve", "--port", str(port)], f"api-{slot}")
 
     def _spawn(self, command: list[str], name: str) -> subprocess.Popen[bytes]:
-        if self.log_dir is None:
-            return subprocess.Popen(command, env=self.env(), stdout=subprocess.DEVNULL)
+        if self.log_dir is None:  # errors to the terminal; not the API's banner
+            return subprocess.Popen(
+                command, env=self.env(), stdout=subprocess.DEVNULL if "serve" in command else None
+            )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with (self.log_dir / f"{name}.log").open("ab") as log:
             return subprocess.Popen(command, env=self.env(), stdout=log, stderr=log)
@@ -164,14 +169,14 @@ def running(
     broker_url: str = BROKER,
     *,
     database_url: str | None = None,
-    env: Mapping[str, str] | None = None,
+    settings: Mapping[str, str] | None = None,
     log_dir: Path | None = None,
 ) -> Iterator[Cluster]:
     """A fresh database `name`, or the caller's `database_url` as it is; the broker's queue is
     named after the database, so runs do not mix."""
     url = database_url or fresh_database(name)
     queue = urlsplit(url).path.lstrip("/")
-    cluster = Cluster(url, broker_url, broker_queue=queue, extra_env=env or {}, log_dir=log_dir)
+    cluster = Cluster(url, broker_url, broker_queue=queue, settings=settings or {}, log_dir=log_dir)
     try:
         for _ in range(workers):
             cluster.start_worker()
@@ -235,13 +240,13 @@ def dingdan_check(env: Mapping[str, str]) -> str:
     return "ok" if check.returncode == 0 else check.stdout.strip() + check.stderr.strip()[-2000:]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def _wait_for_port(port: int, seconds: float = 90) -> None:
+def wait_for_port(port: int, seconds: float = 30) -> None:
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:

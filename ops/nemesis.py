@@ -85,7 +85,7 @@ def run(database_url: str, plan: Plan) -> dict[str, Any]:
     shutil.rmtree(VAR, ignore_errors=True)
     engine = create_engine(sync_url(url))
     try:
-        with ops_cluster.running(database_url=url, env=env, log_dir=VAR / "logs") as cluster:
+        with ops_cluster.running(database_url=url, settings=env, log_dir=VAR / "logs") as cluster:
             soak = asyncio.run(_soak(cluster, token, plan))
             settled = settle(engine, cluster, plan)
         summary = judge(engine, soak, settled, cluster.check())  # at rest: nothing writes any more

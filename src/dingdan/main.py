@@ -150,10 +150,14 @@ class Background:
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = db or Database(settings.resolved_database_url())
+    database = db or Database(settings.resolved_database_url(), pool_size=settings.database_pool_size)
     background = Background(settings, database, owns_database=db is None)
     live_feed, relay = background.live_feed, background.relay
-    reports_db = Database(settings.reports_database_url) if settings.reports_database_url else database
+    reports_db = (
+        Database(settings.reports_database_url, pool_size=settings.database_pool_size)
+        if settings.reports_database_url
+        else database
+    )
     limits, shared_counters = build_rate_limits(settings)
 
     @contextlib.asynccontextmanager

@@ -6,8 +6,13 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, select
+
 from dingdan.catalog.schemas import ProductIn
 from dingdan.inventory import service as inventory
+from dingdan.inventory.models import Movement
+from dingdan.orders.models import Order, OrderLine
+from dingdan.orders.states import OPEN_STATUSES
 from dingdan.platform.db import Database
 from dingdan.workflows.manage_catalog import create_product
 
@@ -75,6 +80,24 @@ async def stock_of(db: Database, sku: str) -> tuple[int, int, int]:
     async with db.read() as session:
         levels = await inventory.get_levels(session, sku=sku)
     return levels.on_hand, levels.reserved, levels.available
+
+
+async def holders_of(db: Database, sku: str) -> tuple[int, int]:
+    """(sum of the SKU's reservation ledger, open orders holding the SKU)."""
+    async with db.read() as session:
+        ledger = await session.scalar(select(func.sum(Movement.delta_reserved)).where(Movement.sku == sku))
+        holds = (
+            select(Movement.order_ref)
+            .where(Movement.sku == sku)
+            .group_by(Movement.order_ref)
+            .having(func.sum(Movement.delta_reserved) > 0)
+        )
+        holding = await session.scalar(
+            select(func.count(func.distinct(Order.id)))
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(OrderLine.sku == sku, Order.status.in_(list(OPEN_STATUSES)), Order.number.in_(holds))
+        )
+    return int(ledger or 0), int(holding or 0)
 
 
 MONEY = Decimal

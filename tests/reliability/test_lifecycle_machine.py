@@ -39,6 +39,7 @@ from dingdan.workflows.expire_unpaid import expire_unpaid_orders
 from reliability.shop import Delivery, Expected, Shop, audit, later, order_states, webhook_receipts
 
 EXAMPLES = int(os.environ.get("DINGDAN_STATEFUL_EXAMPLES", "25"))
+STEPS = int(os.environ.get("DINGDAN_STATEFUL_STEPS", "30"))
 SCAN_CODES = ["S10", "S20", "S30", "S31", "S40", "S62", "S82"]
 lines_strategy = st.lists(st.tuples(st.integers(0, 2), st.integers(1, 2)), min_size=1, max_size=2)
 
@@ -333,7 +334,7 @@ class OrderLifecycle(RuleBasedStateMachine):
 
 SETTINGS = settings(
     max_examples=EXAMPLES,
-    stateful_step_count=30,
+    stateful_step_count=STEPS,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

@@ -10,11 +10,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from dingdan.inventory.models import Movement
-from dingdan.orders.models import Order, OrderLine
-from dingdan.orders.states import OPEN_STATUSES
+from dingdan.orders.models import Order
 from dingdan.reports.invariants import run_checks
-from factories.shop import make_sku, order_body, stock_of
+from factories.shop import holders_of, make_sku, order_body, stock_of
 
 
 async def count_orders(db) -> int:
@@ -39,23 +37,12 @@ async def _stampede(client, headers, sku: str, attempts: int, clients: int) -> l
 
 
 async def _what_holds(db, sku: str) -> tuple[int, int]:
-    """(sum of the SKU's reservation ledger, open orders holding the SKU)."""
+    """(sum of the SKU's reservation ledger, open orders holding the SKU), once the
+    `dingdan check` auditor has found nothing."""
     async with db.read() as session:
-        ledger = await session.scalar(select(func.sum(Movement.delta_reserved)).where(Movement.sku == sku))
-        holds = (
-            select(Movement.order_ref)
-            .where(Movement.sku == sku)
-            .group_by(Movement.order_ref)
-            .having(func.sum(Movement.delta_reserved) > 0)
-        )
-        holding = await session.scalar(
-            select(func.count(func.distinct(Order.id)))
-            .join(OrderLine, OrderLine.order_id == Order.id)
-            .where(OrderLine.sku == sku, Order.status.in_(list(OPEN_STATUSES)), Order.number.in_(holds))
-        )
         findings = [f"{f.check}: {f.examples[:3]}" for f in await run_checks(session) if f.count]
     assert findings == []  # `dingdan check`: 0 invariant violations
-    return int(ledger or 0), int(holding or 0)
+    return await holders_of(db, sku)
 
 
 # The scenario's figures: on PostgreSQL 50 clients in CI, 200 in the long run; SQLite takes 16.

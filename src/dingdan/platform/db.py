@@ -36,6 +36,7 @@ T = TypeVar("T")
 V = TypeVar("V", int, str)
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
 MAX_ATTEMPTS = 5
+DEFAULT_POOL_SIZE = 16  # connections kept; a burst opens half as many again
 
 
 class Base(DeclarativeBase):
@@ -46,7 +47,7 @@ AfterCommitHook = Callable[[], None]
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 16, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = DEFAULT_POOL_SIZE, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.write_engine = _make_engine(url, immediate=True, pool_size=pool_size, echo=echo)

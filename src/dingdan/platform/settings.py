@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dingdan.platform import outbound
+from dingdan.platform.db import DEFAULT_POOL_SIZE
 
 DEFAULT_VAR_DIR = Path("var")
 
@@ -18,6 +19,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DINGDAN_", env_file=".env", extra="ignore")
 
     database_url: str = ""
+    database_pool_size: int = Field(
+        default=DEFAULT_POOL_SIZE,
+        ge=1,
+        description="connections a process keeps to the database; a burst opens half as many again",
+    )
     reports_database_url: str = ""
     var_dir: Path = DEFAULT_VAR_DIR
     secret_key: str = ""
