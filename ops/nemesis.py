@@ -114,7 +114,7 @@ class Soak:
 
 
 async def _soak(cluster: ops_cluster.Cluster, token: str, plan: Plan) -> Soak:
-    # keep-alive shorter than the server's (5 s): no request goes out on a connection it is closing
+    # keep-alive shorter than the server's: no request goes out on a connection it is closing
     limits = httpx.Limits(max_connections=plan.concurrency * 2, keepalive_expiry=2)
     async with httpx.AsyncClient(timeout=10, limits=limits) as http:
         staff = {"Authorization": f"Bearer {token}"}
