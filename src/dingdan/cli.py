@@ -135,7 +135,7 @@ def check() -> None:
     async def run() -> bool:
         db = _database()
         try:
-            async with db.read() as session:
+            async with db.snapshot() as session:
                 findings = await run_checks(session)
                 backlog = await undelivered_events(session)
         finally:

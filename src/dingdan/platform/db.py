@@ -104,6 +104,21 @@ class Database:
         async with self._read_sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session whose statements all see one moment of the database (Repeatable
+        Read on PostgreSQL; a read transaction is one snapshot on SQLite). For checks that compare
+        several reads, which plain reads would show at different moments."""
+        if self.is_sqlite:
+            async with self.read() as session:
+                yield session
+            return
+        engine = self.write_engine.execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
     async def dispose(self) -> None:
         await self.write_engine.dispose()
         if self.is_sqlite:
