@@ -18,8 +18,6 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 from bench import setup
@@ -27,8 +25,8 @@ from bench import setup
 from dingdan.platform import backup
 from ops import cluster
 from ops.outbox import wait_for_outbox
-
-DOCS = Path("docs/reliability.md")
+from ops.summaries import append_summary
+from ops.workload import ADDRESS
 
 
 @dataclass
@@ -46,14 +44,7 @@ def order_body(key: str) -> dict[str, object]:
         "channel": "web",
         "external_id": key,
         "customer": {"name": "壓測客", "phone": f"09{abs(hash(key)) % 10**8:08d}"},
-        "shipping_address": {
-            "recipient": "壓測客",
-            "phone": "0912345678",
-            "city": "臺北市",
-            "district": "大安區",
-            "postal_code": "106",
-            "line1": "復興南路一段 1 號",
-        },
+        "shipping_address": ADDRESS,
         "lines": [{"sku": f"B-{random.randint(1, 50):05d}", "quantity": random.randint(1, 2)}],
         "payment_method": random.choice(["cod", "online"]),
     }
@@ -159,16 +150,7 @@ def main() -> None:
     summary = run(args.db, args.cycles, args.seconds, args.restart_postgres)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     if args.write:
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        lines = [
-            f"\n### {stamp} — `python -m ops.crashrun --db {args.db} --cycles {args.cycles}`\n",
-            "| measure | value |",
-            "| --- | --- |",
-            *[f"| {k} | {v} |" for k, v in summary.items()],
-            "",
-        ]
-        with DOCS.open("a", encoding="utf-8") as docs:
-            docs.write("\n".join(lines) + "\n")
+        append_summary(f"`python -m ops.crashrun --db {args.db} --cycles {args.cycles}`", summary)
 
 
 if __name__ == "__main__":

@@ -39,9 +39,9 @@ from sqlalchemy import Engine, create_engine, text
 from ops import cluster as ops_cluster
 from ops.faults import Fault, Nemesis, Timetable
 from ops.outbox import Ledger, sync_url
+from ops.summaries import append_summary
 from ops.workload import FAIL, INFO, OK, SCARCE_SKUS, Pacer, Workload
 
-DOCS = Path("docs/reliability.md")
 VAR = Path("var/nemesis")
 SWEEP_EVERY = 30  # the schedule's expire_unpaid_orders interval (workflows/schedule.py)
 LEADER_RETRY = 5  # platform/leader.py: a new leader takes over within this
@@ -360,24 +360,8 @@ def main() -> None:
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     print("S-CR-1:", "pass" if not broken else "FAIL: " + "; ".join(broken))
     if args.write:
-        _write(summary, broken, f"python -m ops.nemesis --minutes {args.minutes:g} --rate {args.rate:g}")
-
-
-def _write(summary: dict[str, Any], broken: list[str], command: str) -> None:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    rows = [
-        f"| {key} | {json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value} |"
-        for key, value in summary.items()
-    ]
-    lines = [
-        f"\n### {stamp} — `{command}`: {'pass' if not broken else 'FAIL: ' + '; '.join(broken)}\n",
-        "| measure | value |",
-        "| --- | --- |",
-        *rows,
-        "",
-    ]
-    with DOCS.open("a", encoding="utf-8") as docs:
-        docs.write("\n".join(lines) + "\n")
+        command = f"python -m ops.nemesis --minutes {args.minutes:g} --rate {args.rate:g}"
+        append_summary(f"`{command}`: {'pass' if not broken else 'FAIL: ' + '; '.join(broken)}", summary)
 
 
 if __name__ == "__main__":

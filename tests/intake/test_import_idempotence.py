@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from ops.cluster import dingdan_check
 from sqlalchemy import func, select
 
 from dingdan.orders.models import Order
@@ -115,14 +116,7 @@ async def test_s_idem_10_an_import_killed_at_a_random_moment_and_run_again_impor
     assert rerun.returncode == 0, err[-2000:]
     assert f"imported {rows - left_behind} orders; already imported {left_behind};" in out, (out, target)
     assert await orders_and_distinct_keys(db) == (rows, rows)
-    check = subprocess.run(
-        [sys.executable, "-m", "dingdan.cli", "check"],
-        check=False,
-        env=cli_env(db),
-        capture_output=True,
-        text=True,
-    )
-    assert check.returncode == 0, check.stdout
+    assert dingdan_check(cli_env(db)) == "ok"
     print(
         f"killed at {left_behind} of {rows} orders (target {target}); rerun {time.monotonic() - started:.1f} s"
     )

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -16,7 +14,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from ops.cluster import Cluster
+from ops.cluster import Cluster, dingdan_check
 
 from dingdan.platform.db import Database
 from factories.shop import holders_of, make_sku, order_body, stock_of
@@ -69,13 +67,6 @@ async def stampede(
     return answers
 
 
-def dingdan_check(db: Database) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DINGDAN_DATABASE_URL": db.url}
-    return subprocess.run(
-        [sys.executable, "-m", "dingdan.cli", "check"], check=False, env=env, capture_output=True, text=True
-    )
-
-
 STAMPEDES = [
     pytest.param(1_000, 50, id="1000-attempts-50-clients"),
     pytest.param(10_000, 200, id="10000-attempts-200-clients", marks=pytest.mark.slow),
@@ -98,6 +89,5 @@ async def test_s_inv_1_a_stampede_through_four_api_processes_sells_exactly_100(d
     assert refusals == {" ".join(OUT_OF_STOCK)}
     assert await stock_of(db, sku) == (STOCK, STOCK, 0)  # on hand, reserved, available
     assert await holders_of(db, sku) == (STOCK, STOCK)  # ledger sum, open orders holding it
-    check = dingdan_check(db)
-    assert check.returncode == 0, check.stdout
+    assert dingdan_check({**os.environ, "DINGDAN_DATABASE_URL": db.url}) == "ok"
     print(f"{API_PROCESSES} processes up in {started - begun:.1f} s; {attempts} attempts in {seconds:.1f} s")

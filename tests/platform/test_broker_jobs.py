@@ -42,17 +42,35 @@ def broker_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-async def test_s_out_2_events_reach_a_worker_through_the_broker_and_run_once(db: Database, broker_url: str):
-    if db.is_sqlite:
-        pytest.skip("a broker is for several processes on PostgreSQL")
-    seen: list[int] = []
+def collecting_subscribers() -> tuple[events.Subscribers, str, list[events.Event]]:
+    """Subscribers with one handler on a fresh topic that keeps every event it is given."""
+    seen: list[events.Event] = []
 
     async def handler(session, event):
-        seen.append(event.id)
+        seen.append(event)
 
     subscribers = events.Subscribers()
     topic = f"test.{uuid.uuid4().hex[:8]}"
     subscribers.on(topic, "collect", handler)
+    return subscribers, topic, seen
+
+
+async def record_events(db: Database, topic: str, count: int) -> list[int]:
+    """`count` events of the topic on aggregates "0", "1", …; their ids."""
+
+    async def write(session):
+        for n in range(count):
+            events.record(session, events.Event(topic, "test", str(n)))
+
+    await db.write(write)
+    async with db.read() as session:
+        return [e.id for n in range(count) for e in await events.list_for(session, "test", str(n))]
+
+
+async def test_s_out_2_events_reach_a_worker_through_the_broker_and_run_once(db: Database, broker_url: str):
+    if db.is_sqlite:
+        pytest.skip("a broker is for several processes on PostgreSQL")
+    subscribers, topic, seen = collecting_subscribers()
     publisher = Jobs.create(broker_url, db, subscribers)
     worker = Jobs.create(broker_url, db, subscribers)
     if "redis" in broker_url:
@@ -64,11 +82,7 @@ async def test_s_out_2_events_reach_a_worker_through_the_broker_and_run_once(db:
     try:
         relay = events.Relay(db, subscribers, publish=publisher.publish)
 
-        async def write_three(session):
-            for n in range(3):
-                events.record(session, events.Event(topic, "test", str(n)))
-
-        await db.write(write_three)
+        await record_events(db, topic, 3)
         assert await relay.drain() == 3
         for _ in range(100):
             if len(seen) >= 3:
@@ -165,24 +179,8 @@ async def test_s_out_2_a_worker_that_loses_the_database_keeps_the_message_until_
     delivered when published: a task that gave up while the database was away would lose them."""
     if db.is_sqlite:
         pytest.skip("a worker reaches PostgreSQL over the network")
-    seen: list[str] = []
-
-    async def handler(session, event):
-        seen.append(event.aggregate_id)
-
-    subscribers = events.Subscribers()
-    topic = f"test.{uuid.uuid4().hex[:8]}"
-    subscribers.on(topic, "collect", handler)
-
-    async def write_two(session):
-        for n in range(2):
-            events.record(session, events.Event(topic, "test", str(n)))
-
-    await db.write(write_two)
-    async with db.read() as session:
-        ids = [e.id for e in await events.list_for(session, "test", "0")] + [
-            e.id for e in await events.list_for(session, "test", "1")
-        ]
+    subscribers, topic, seen = collecting_subscribers()
+    ids = await record_events(db, topic, 2)
     url = make_url(db.url)
     proxy = ProxyThread(url.host or "127.0.0.1", url.port or 5432)
     port = proxy.start()
@@ -198,4 +196,4 @@ async def test_s_out_2_a_worker_that_loses_the_database_keeps_the_message_until_
     finally:
         proxy.close()
         await worker_db.dispose()
-    assert sorted(seen) == ["0", "1"]
+    assert sorted(e.aggregate_id for e in seen) == ["0", "1"]

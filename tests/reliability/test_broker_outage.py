@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -206,14 +204,7 @@ async def run_outage(kind: str, running: ops_cluster.Cluster, proxy: ProxyThread
         )
         assert drain is not None and drain < outage, f"backlog of {waiting} not drained within {outage} s"
         assert everything is not None and ledger.waiting() == 0
-        check = subprocess.run(
-            [sys.executable, "-m", "dingdan.cli", "check"],
-            check=False,
-            env=running.env(),
-            capture_output=True,
-            text=True,
-        )
-        assert check.returncode == 0, check.stdout
+        assert running.check() == "ok"
     finally:
         ledger.close()
 
@@ -336,13 +327,6 @@ async def kill_a_worker_holding_messages(
         assert emptied is not None, "acknowledged messages are deleted from the stream"
         consumers = [c["name"].decode() for c in redis.xinfo_consumers(stream, group)]
         assert not [c for c in consumers if f"-{victim.pid}-" in c], "the dead consumer is forgotten"
-        check = subprocess.run(
-            [sys.executable, "-m", "dingdan.cli", "check"],
-            check=False,
-            env=running.env(),
-            capture_output=True,
-            text=True,
-        )
-        assert check.returncode == 0, check.stdout
+        assert running.check() == "ok"
     finally:
         ledger.close()

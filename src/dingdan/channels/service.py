@@ -18,6 +18,7 @@ from dingdan.channels import rules
 from dingdan.channels.errors import ApiKeyNotFound, ChannelInactive, ChannelNotFound, DuplicateChannel
 from dingdan.channels.models import Channel, ChannelApiKey, WebhookDelivery
 from dingdan.platform import clock
+from dingdan.platform.db import Database
 
 CACHE_SECONDS = 5.0
 MAX_CACHED_KEYS = 10_000
@@ -198,24 +199,24 @@ _FIND_KEY_HOLDER = (
 )
 
 
-async def find_key_holder(session: AsyncSession, *, key: str) -> KeyHolder | None:
+async def find_key_holder(db: Database, *, key: str) -> KeyHolder | None:
     """The channel of a live (not revoked) key on an active channel, or None. Found keys are
     kept for CACHE_SECONDS, like the channel settings: a key revoked in another process stops
-    working there within that time, in this process at once."""
+    working there within that time, in this process at once. A kept key costs no session."""
     if not rules.looks_like_api_key(key):
         return None
     key_hash = rules.hash_api_key(key)
-    cache_key = (str(session.get_bind().engine.url), key_hash)
-    hit = _holders.get(cache_key)
+    hit = _holders.get((db.url, key_hash))
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
-    row = (await session.execute(_FIND_KEY_HOLDER, {"key_hash": key_hash})).first()
+    async with db.read() as session:
+        row = (await session.execute(_FIND_KEY_HOLDER, {"key_hash": key_hash})).first()
     if row is None:
         return None  # unknown keys are not kept: guessing must not fill the memory
     if len(_holders) >= MAX_CACHED_KEYS:
         _holders.clear()
     holder = KeyHolder(row[0], row[1], row[2])
-    _holders[cache_key] = (time.monotonic(), holder)
+    _holders[(db.url, key_hash)] = (time.monotonic(), holder)
     return holder
 
 

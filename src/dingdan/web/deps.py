@@ -93,8 +93,7 @@ async def current_principal(
 
 
 async def _channel_principal(db: Database, key: str) -> Principal:
-    async with db.read() as session:
-        holder = await channels.find_key_holder(session, key=key)
+    holder = await channels.find_key_holder(db, key=key)
     if holder is None:
         raise Unauthorized("the API key is unknown or revoked")
     label = f"{holder.channel_code}/{holder.display_prefix}"
