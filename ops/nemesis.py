@@ -312,25 +312,26 @@ def _recovery(soak: Soak) -> dict[str, Any]:
 
 
 def _wait_for_expiry(engine: Engine, ttl_minutes: float) -> tuple[int, float]:
-    """Unpaid orders older than the TTL plus one sweep interval (they should have been
-    cancelled, their stock released), once the schedule had the time to sweep after recovery:
-    the newest order (placed again by a retry, say) comes due within a TTL, a new leader takes
-    over and sweeps within an interval; and the seconds waited."""
+    """Waits until the schedule has swept every unpaid order the load left (the newest comes
+    due within a TTL; a new leader takes over and sweeps within an interval), then counts the
+    unpaid orders older than the TTL plus one sweep interval: they should have been cancelled,
+    their stock released. Returns that count and the seconds waited."""
     started, limit = time.monotonic(), ttl_minutes * 60 + 2 * SWEEP_EVERY + LEADER_RETRY + 10
-    while True:
-        cutoff = datetime.now(UTC) - timedelta(minutes=ttl_minutes, seconds=SWEEP_EVERY)
+    unpaid = text("SELECT count(*) FROM orders_order WHERE status = 'pending_payment'")
+    while time.monotonic() - started < limit:
         with engine.connect() as conn:
-            leaked = conn.execute(
-                text(
-                    "SELECT count(*) FROM orders_order WHERE status = 'pending_payment' "
-                    "AND created_at < :cutoff"
-                ),
-                {"cutoff": cutoff},
-            ).scalar_one()
-        waited = time.monotonic() - started
-        if not leaked or waited > limit:
-            return leaked, waited
+            if not conn.execute(unpaid).scalar_one():
+                break
         time.sleep(1)
+    cutoff = datetime.now(UTC) - timedelta(minutes=ttl_minutes, seconds=SWEEP_EVERY)
+    with engine.connect() as conn:
+        leaked = conn.execute(
+            text(
+                "SELECT count(*) FROM orders_order WHERE status = 'pending_payment' AND created_at < :cutoff"
+            ),
+            {"cutoff": cutoff},
+        ).scalar_one()
+    return leaked, time.monotonic() - started
 
 
 def _stock_violations(check: str) -> int:

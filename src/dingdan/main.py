@@ -18,7 +18,7 @@ from dingdan.platform.db import Database
 from dingdan.platform.events import Relay, Subscribers
 from dingdan.platform.fanout import RedisFanout
 from dingdan.platform.jobs import Jobs
-from dingdan.platform.leader import leadership
+from dingdan.platform.leader import lead
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.reports import subscribers as report_subscribers
 from dingdan.web import pages, problems
@@ -74,8 +74,11 @@ async def _run_every(db: Database, job: ScheduledJob) -> None:
 
 async def run_schedule(db: Database) -> None:
     """Every scheduled job, each on its own timer, while this process leads."""
-    async with leadership(db):
-        await asyncio.gather(*(_run_every(db, job) for job in JOBS))
+    await lead(db, lambda: _run_jobs(db))
+
+
+async def _run_jobs(db: Database) -> None:
+    await asyncio.gather(*(_run_every(db, job) for job in JOBS))
 
 
 def build_all_subscribers(live: Publish | None = None) -> Subscribers:
