@@ -71,11 +71,23 @@ async def test_same_seed_same_journey_other_seed_other_journey(clock, shipment_r
     first = carrier(clock, SimProfile(), seed=3)
     again = carrier(clock, SimProfile(), seed=3)
     other = carrier(clock, SimProfile(), seed=4)
-    a = await first.create_shipment(request)
-    b = await again.create_shipment(request)
-    c = await other.create_shipment(request)
-    assert a.tracking_number == b.tracking_number != c.tracking_number
-    assert first.planned_journey(a.tracking_number) == again.planned_journey(b.tracking_number)
+    created = await first.create_shipment(request)
+    number = created.tracking_number
+    for restarted in (again, other):
+        restarted.restore(number, request, created.created_at)
+    assert first.planned_journey(number) == again.planned_journey(number) != other.planned_journey(number)
+
+
+async def test_two_processes_or_a_restart_never_hand_out_the_same_tracking_number(clock, shipment_request):
+    """Each API process has its own carrier object, and a restart makes a new one: their
+    numbers must not meet, or the second parcel is refused as a duplicate."""
+    request = shipment_request()
+    numbers: list[str] = []
+    for _restart in range(3):
+        sim = carrier(clock, SimProfile(), seed=0)
+        numbers += [(await sim.create_shipment(request)).tracking_number for _ in range(1000)]
+    assert len(set(numbers)) == len(numbers) == 3000
+    assert all(n.startswith("SIM") and len(n) == 16 and n[3:].isdigit() for n in numbers)
 
 
 async def test_fast_clock_plays_a_journey_in_seconds(clock, shipment_request):

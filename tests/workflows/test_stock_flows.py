@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dingdan.platform import clock, events
+from dingdan.workflows import expire_unpaid
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
 from factories.shop import make_sku, order_body, stock_of
 
@@ -65,6 +66,24 @@ async def test_s_inv_7_unpaid_orders_are_cancelled_after_the_timeout_and_stock_c
         timeline = await events.list_for(session, "order", order["number"])
     assert timeline[-1].payload["reason"] == "unpaid_timeout"
     assert timeline[-1].created_at - timeline[0].created_at >= timedelta(minutes=30)
+
+
+async def test_one_sweep_expires_every_due_order_however_many_batches_they_fill(
+    client, db, login, monkeypatch
+):
+    monkeypatch.setattr(expire_unpaid, "BATCH", 4)
+    sku = await make_sku(db, stock=20)
+    frozen = clock.FrozenClock()
+    clock.set_clock(frozen)
+    clerk = await login("clerk")
+    for _ in range(10):
+        placed = await client.post(
+            "/api/v1/orders", json=order_body((sku, 2), payment="online"), headers=clerk
+        )
+        assert placed.status_code == 201
+    frozen.advance(minutes=31)
+    assert await expire_unpaid.expire_unpaid_orders(db) == 10
+    assert await stock_of(db, sku) == (20, 0, 20)
 
 
 async def test_low_stock_is_an_event_once_per_crossing(client, db, login):

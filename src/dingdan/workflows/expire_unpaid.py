@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from dingdan.platform.settings import get_settings
 from dingdan.workflows.cancel_order import cancel_order
 
 BATCH = 200
+ROUND_SECONDS = 20.0
 
 
 async def list_expired(session: AsyncSession) -> list[str]:
@@ -31,12 +33,18 @@ async def list_expired(session: AsyncSession) -> list[str]:
 
 
 async def expire_unpaid_orders(db: Database) -> int:
-    """One sweep; safe to run again (a cancelled order is no longer pending payment)."""
-    async with db.read() as session:
-        numbers = await list_expired(session)
-    for number in numbers:
-        await db.write(_expire_one, number=number)
-    return len(numbers)
+    """One sweep, batch after batch until no order is due or the round's time is spent (the
+    schedule comes back 30 s later); safe to run again: a cancelled order is no longer
+    pending payment."""
+    started, expired = time.monotonic(), 0
+    while True:
+        async with db.read() as session:
+            numbers = await list_expired(session)
+        for number in numbers:
+            await db.write(_expire_one, number=number)
+        expired += len(numbers)
+        if len(numbers) < BATCH or time.monotonic() - started > ROUND_SECONDS:
+            return expired
 
 
 async def _expire_one(session: AsyncSession, *, number: str) -> None:

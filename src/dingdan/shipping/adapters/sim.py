@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import random
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -167,6 +168,9 @@ class FastClock:
         return self._start + timedelta(seconds=(self._monotonic() - self._started) * self._speed)
 
 
+NUMBERS_PER_BLOCK = 10**6
+
+
 @dataclass(frozen=True)
 class _SimParcel:
     created_at: datetime
@@ -196,11 +200,22 @@ class SimCarrier:
         self._profile = profile or SimProfile()
         self._sequence = 0
         self._parcels: dict[str, _SimParcel] = {}
+        self._new_number_block()
+
+    def _new_number_block(self) -> None:
+        """Tracking numbers are unique across processes and restarts, as a real carrier's are:
+        a random block of a million per carrier object, its numbers in a shuffled order."""
+        self._block = secrets.randbelow(10**7)
+        self._step = secrets.choice([n for n in range(100_003, 100_103) if n % 2 and n % 5])
+        self._offset = secrets.randbelow(NUMBERS_PER_BLOCK)
 
     def _next_tracking_number(self) -> str:
         self._sequence += 1
-        digits = random.Random(f"{self._seed}:number:{self._sequence}").randrange(10**9)
-        return f"SIM{digits:09d}{self._sequence % 10}"
+        if self._sequence == NUMBERS_PER_BLOCK:
+            self._sequence = 1
+            self._new_number_block()
+        index = (self._sequence * self._step + self._offset) % NUMBERS_PER_BLOCK
+        return f"SIM{self._block:07d}{index:06d}"
 
     def restore(self, tracking_number: str, request: ShipmentRequest, created_at: datetime) -> None:
         rng = random.Random(f"{self._seed}:{tracking_number}")
