@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from dingdan.notifications.message_templates import MessageKind
 from dingdan.notifications.models import Delivery, DeliveryStatus
 from dingdan.notifications.templates import RenderedMessage
 from dingdan.platform import clock
+from dingdan.platform.db import padded
 from dingdan.platform.events import EventRow
 from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
 
@@ -163,22 +164,21 @@ async def claim_due(session: AsyncSession, *, lease: timedelta, limit: int = 50)
         .with_for_update(skip_locked=True)
     )
     found = list((await session.execute(stmt)).scalars())
+    if not found:
+        return []
     codes = await _codes_of(session, [row.event_id for row in found if row.template in CODE_TEMPLATES])
-    claimed = []
-    for row in found:
-        token = secrets.token_hex(16)
-        await session.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.id == row.id)
-            .values(
-                status=S.SENDING.value,
-                claim_token=token,
-                claimed_until=now + lease,
-                attempts=row.attempts + 1,
-            )
+    token = secrets.token_hex(16)  # one per claim: it tells this sender's claims from another's
+    await session.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id.in_(padded([row.id for row in found])))
+        .values(
+            status=S.SENDING.value,
+            claim_token=token,
+            claimed_until=now + lease,
+            attempts=DELIVERIES.c.attempts + 1,
         )
-        claimed.append(_claimed(row, token, codes.get(row.event_id or 0)))
-    return claimed
+    )
+    return [_claimed(row, token, codes.get(row.event_id or 0)) for row in found]
 
 
 async def _codes_of(session: AsyncSession, event_ids: list[int | None]) -> dict[int, str]:
@@ -221,19 +221,36 @@ async def mark_sent(
 ) -> bool:
     """Record a delivery; False when the claim was lost meanwhile (another sender took over)."""
     result = await session.execute(
-        update(DELIVERIES)
-        .where(_held(claim))
-        .values(
-            status=S.SENT.value,
-            sent_at=clock.now(),
-            provider=provider,
-            provider_message_id=provider_message_id,
-            claim_token=None,
-            claimed_until=None,
-            last_error="",
-        )
+        _MARK_SENT,
+        {
+            "claim_id": claim.id,
+            "claim_token_held": claim.claim_token,
+            "sent_when": clock.now(),
+            "sent_by": provider,
+            "sent_as": provider_message_id,
+        },
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# Built once: one runs per message sent, and building it was a visible share of the sender.
+_MARK_SENT = (
+    update(DELIVERIES)
+    .where(
+        DELIVERIES.c.id == bindparam("claim_id"),
+        DELIVERIES.c.claim_token == bindparam("claim_token_held"),
+        DELIVERIES.c.status == S.SENDING.value,
+    )
+    .values(
+        status=S.SENT.value,
+        sent_at=bindparam("sent_when"),
+        provider=bindparam("sent_by"),
+        provider_message_id=bindparam("sent_as"),
+        claim_token=None,
+        claimed_until=None,
+        last_error="",
+    )
+)
 
 
 async def mark_failed(
