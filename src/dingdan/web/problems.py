@@ -10,15 +10,18 @@ pages keep the interface's zh-Hant default (docs/decisions/0008).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from dingdan.platform.db import is_unreachable
 from dingdan.platform.errors import DomainError
 from dingdan.web import i18n
 
@@ -36,6 +39,7 @@ STATUS_CODES = {
     415: "unsupported-media-type",
     422: "invalid-input",
     429: "too-many-requests",
+    503: "service-unavailable",
 }
 MACHINE_PREFIXES = ("/api/", "/webhooks/", "/health", "/metrics")
 MACHINE_DEFAULT_LOCALE = "en"
@@ -159,6 +163,44 @@ async def on_unexpected_error(request: Request, exc: Exception) -> Response:
     return problem(500, "internal-error", localise(locale, "Internal error"), detail)
 
 
+RETRY_AFTER_SECONDS = 5
+OUTAGE_NOTE_EVERY_SECONDS = 30.0
+
+
+class OutageNotes:
+    """One warning line, no traceback, for the first request an outage refuses; then at most
+    one line every OUTAGE_NOTE_EVERY_SECONDS, counting the requests refused in between."""
+
+    def __init__(self) -> None:
+        self.noted_at = float("-inf")
+        self.refused_since = 0
+
+    def note(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self.noted_at < OUTAGE_NOTE_EVERY_SECONDS:
+            self.refused_since += 1
+            return
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        since = f"; {self.refused_since} more refused since the last note" if self.refused_since else ""
+        log.warning("database unreachable, answering 503 (%s: %.200s)%s", type(cause).__name__, cause, since)
+        self.noted_at, self.refused_since = now, 0
+
+
+async def on_database_error(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After when the database cannot be reached; any other error is a 500."""
+    if not is_unreachable(exc):
+        return await on_unexpected_error(request, exc)
+    request.app.state.outage_notes.note(exc)
+    locale = problem_locale(request)
+    return problem(
+        503,
+        "service-unavailable",
+        localise(locale, "Service unavailable"),
+        localise(locale, "the database cannot be reached; try again shortly"),
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 PROBLEM_SCHEMA = {
     "title": "Problem",
     "description": "RFC 9457 problem details; `errors` names each bad field as a JSON Pointer",
@@ -214,4 +256,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(IntegrityError, on_integrity_error)
+    app.state.outage_notes = OutageNotes()
+    for unreachable in (DBAPIError, PoolTimeoutError, OSError):
+        app.add_exception_handler(unreachable, on_database_error)
     app.add_exception_handler(Exception, on_unexpected_error)
