@@ -13,11 +13,13 @@ import httpx
 import pytest
 from ops.tcpcut import CuttableProxy
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from dingdan.auth import service as auth
 from dingdan.auth.rules import Role
 from dingdan.main import create_app
-from dingdan.platform.db import Database
+from dingdan.platform.db import Database, is_unreachable
 from dingdan.platform.settings import get_settings
 from dingdan.tables import metadata
 from factories.shop import order_body
@@ -123,3 +125,14 @@ async def test_s_err_1_database_outage_mid_run_answers_503_and_recovers_after_re
     assert len(warnings) == 1
     assert loud == []
     assert after[-1] == 200 and set(after) <= {200, 503}
+
+
+def test_s_err_1_only_errors_of_reaching_the_database_count_as_an_outage():
+    assert is_unreachable(PoolTimeoutError("QueuePool limit reached"))
+    assert is_unreachable(OperationalError("SELECT 1", {}, ConnectionRefusedError(111, "refused")))
+    assert is_unreachable(OperationalError("SELECT 1", {}, Exception("unable to open database file")))
+    lost = DBAPIError("SELECT 1", {}, Exception("gone"), connection_invalidated=True)
+    assert is_unreachable(lost)
+    assert not is_unreachable(DBAPIError("SELEC 1", {}, Exception('syntax error at or near "SELEC"')))
+    assert not is_unreachable(OperationalError("UPDATE", {}, Exception("database is locked")))
+    assert not is_unreachable(FileNotFoundError(2, "no such file"))  # not raised by the driver
