@@ -34,7 +34,9 @@ def prepare_photo(data: bytes, limits: PhotoLimits) -> PreparedPhoto:
     """Check `data` is a JPEG, PNG or WebP within the caps; return it re-encoded, shrunk to
     `max_side`. Raises PhotoTooLarge (413) or NotAnImage (415)."""
     if len(data) > limits.max_bytes:
-        raise PhotoTooLarge(f"a photo may be at most {limits.max_bytes} bytes", field="photo")
+        raise PhotoTooLarge(
+            "a photo may be at most {max_bytes} bytes", params={"max_bytes": limits.max_bytes}, field="photo"
+        )
     _verify(data, limits)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -49,13 +51,23 @@ def _verify(data: bytes, limits: PhotoLimits) -> None:
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in ACCEPTED_FORMATS:
-                raise NotAnImage(f"{probe.format} images are not accepted", field="photo")
+                raise NotAnImage(
+                    "{format} images are not accepted", params={"format": probe.format}, field="photo"
+                )
             width, height = probe.size
             if width * height > limits.max_pixels:
-                raise PhotoTooLarge(f"a photo may have at most {limits.max_pixels} pixels", field="photo")
+                raise PhotoTooLarge(
+                    "a photo may have at most {max_pixels} pixels",
+                    params={"max_pixels": limits.max_pixels},
+                    field="photo",
+                )
             probe.verify()
     except Image.DecompressionBombError as exc:
-        raise PhotoTooLarge(f"a photo may have at most {limits.max_pixels} pixels", field="photo") from exc
+        raise PhotoTooLarge(
+            "a photo may have at most {max_pixels} pixels",
+            params={"max_pixels": limits.max_pixels},
+            field="photo",
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise NotAnImage("the file is not a readable JPEG, PNG or WebP image", field="photo") from exc
 

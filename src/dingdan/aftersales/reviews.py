@@ -49,7 +49,7 @@ async def create_review(
 async def get_review(session: AsyncSession, *, review_id: int) -> Review:
     found = await session.get(Review, review_id)
     if found is None:
-        raise ReviewNotFound(f"no review {review_id}", field="review_id")
+        raise ReviewNotFound("no review {review_id}", params={"review_id": review_id}, field="review_id")
     return found
 
 
@@ -93,7 +93,9 @@ async def store_photo(
     owner = Photo.review_id == review_id if review_id is not None else Photo.request_id == request_id
     count = await session.scalar(select(func.count()).select_from(Photo).where(owner))
     if (count or 0) >= MAX_PHOTOS:
-        raise TooManyPhotos(f"at most {MAX_PHOTOS} photos each", field="photo")
+        raise TooManyPhotos(
+            "at most {max_photos} photos each", params={"max_photos": MAX_PHOTOS}, field="photo"
+        )
     row = Photo(
         token=secrets.token_urlsafe(24), order_number=order_number, review_id=review_id,
         request_id=request_id, content_type=photo.content_type, width=photo.width,

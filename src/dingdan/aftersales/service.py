@@ -80,7 +80,7 @@ async def get_request(session: AsyncSession, *, number: str, for_update: bool = 
         stmt = stmt.with_for_update()
     found = await session.scalar(stmt)
     if found is None:
-        raise RequestNotFound(f"no after-sales request {number}", field="number")
+        raise RequestNotFound("no after-sales request {number}", params={"number": number}, field="number")
     return found
 
 
@@ -97,7 +97,8 @@ async def advance(
     kind, current = rules.RequestKind(request.kind), rules.RequestStatus(request.status)
     if not rules.can_move(kind, current, to):
         raise RequestStepRefused(
-            f"a {kind.value} request in status {current.value} cannot become {to.value}",
+            "a {kind} request in status {current} cannot become {to}",
+            params={"kind": kind.value, "current": current.value, "to": to.value},
             field="status",
             current=current.value,
             target=to.value,

@@ -30,7 +30,9 @@ async def add_message(
 ) -> Message:
     text = body.strip()
     if not text or len(text) > MAX_BODY:
-        raise InvalidInput(f"a message is 1 to {MAX_BODY} characters", field="body")
+        raise InvalidInput(
+            "a message is 1 to {max_body} characters", params={"max_body": MAX_BODY}, field="body"
+        )
     at = clock.now()
     thread = await session.scalar(select(Thread).where(Thread.order_number == order_number))
     if thread is None:
@@ -74,7 +76,9 @@ async def list_threads(
 async def get_thread(session: AsyncSession, *, order_number: str) -> Thread:
     found = await session.scalar(select(Thread).where(Thread.order_number == order_number))
     if found is None:
-        raise NotFound(f"order {order_number} has no messages", field="number")
+        raise NotFound(
+            "order {order_number} has no messages", params={"order_number": order_number}, field="number"
+        )
     return found
 
 

@@ -30,9 +30,13 @@ async def create_staff(
 ) -> Staff:
     email = email.strip().lower()
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"use at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise WeakPassword(
+            "use at least {min_password_length} characters",
+            params={"min_password_length": MIN_PASSWORD_LENGTH},
+            field="password",
+        )
     if await session.scalar(select(Staff.id).where(Staff.email == email)):
-        raise DuplicateStaff(f"{email} already has an account", field="email")
+        raise DuplicateStaff("{email} already has an account", params={"email": email}, field="email")
     staff = Staff(
         email=email,
         name=name,

@@ -60,7 +60,9 @@ async def create_product(session: AsyncSession, *, data: ProductIn) -> Product:
         raise DuplicateSku("a SKU appears twice in this product", field="variants")
     taken = (await session.execute(select(Variant.sku).where(Variant.sku.in_(skus)))).scalars().all()
     if taken:
-        raise DuplicateSku(f"SKU already exists: {', '.join(sorted(taken))}", field="variants")
+        raise DuplicateSku(
+            "SKU already exists: {skus}", params={"skus": ", ".join(sorted(taken))}, field="variants"
+        )
     at = clock.now()
     product = Product(
         name=data.name,
@@ -90,7 +92,9 @@ async def create_product(session: AsyncSession, *, data: ProductIn) -> Product:
 async def get_product(session: AsyncSession, *, product_id: int) -> Product:
     product = await session.get(Product, product_id)
     if product is None:
-        raise ProductNotFound(f"no product with id {product_id}", field="id")
+        raise ProductNotFound(
+            "no product with id {product_id}", params={"product_id": product_id}, field="id"
+        )
     return product
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dingdan.platform.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthorized
 
 
@@ -37,9 +39,11 @@ class ChannelError(DomainError):
     status = 422
     title = "Channel intake refused"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message, field=field)
-        self.message = message
+    def __init__(
+        self, message: str, *, field: str | None = None, params: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__(message, field=field, params=params)
+        self.message = self.detail
 
 
 class UnknownMarketplaceFormat(ChannelError):
@@ -53,7 +57,7 @@ class MarketplacePayloadError(ChannelError):
     code = "marketplace-payload-invalid"
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}", field=field)
+        super().__init__("{field}: {message}", field=field, params={"field": field, "message": message})
 
 
 class ImportFileError(ChannelError):

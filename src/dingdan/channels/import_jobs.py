@@ -55,7 +55,9 @@ async def create_job(
 async def get_job(session: AsyncSession, *, public_id: str) -> ImportJob:
     job = await session.scalar(select(ImportJob).where(ImportJob.public_id == public_id))
     if job is None:
-        raise ImportJobNotFound(f"no import job {public_id!r}", field="job_id")
+        raise ImportJobNotFound(
+            "no import job {public_id!r}", params={"public_id": public_id}, field="job_id"
+        )
     return job
 
 

@@ -49,7 +49,9 @@ def open_rows(
 
 def _within_byte_cap(binary: IO[bytes], limits: ImportLimits, stack: ExitStack) -> IO[bytes]:
     """The file, checked against `max_bytes` before any row is parsed, positioned to read."""
-    too_large = ImportTooLarge(f"the file is larger than {limits.max_bytes} bytes")
+    too_large = ImportTooLarge(
+        "the file is larger than {max_bytes} bytes", params={"max_bytes": limits.max_bytes}
+    )
     if binary.seekable():
         start = binary.tell()
         size = binary.seek(0, io.SEEK_END) - start
@@ -100,9 +102,11 @@ def _numbered_csv_records(reader: Iterator[list[str]], encoding: str) -> Iterato
             yield number, list(record)
             number += 1
     except UnicodeDecodeError as error:
-        raise ImportFileError(f"row {number}: the text is not valid {encoding}") from error
+        raise ImportFileError(
+            "row {number}: the text is not valid {encoding}", params={"number": number, "encoding": encoding}
+        ) from error
     except csv.Error as error:
-        raise ImportFileError(f"row {number}: {error}") from error
+        raise ImportFileError("row {number}: {error}", params={"number": number, "error": error}) from error
 
 
 def _csv_cell_text(value: Any, column: Column) -> str:
@@ -138,7 +142,10 @@ def _check_unpacked_size(binary: IO[bytes], limits: ImportLimits) -> None:
     finally:
         binary.seek(start)
     if unpacked > limits.max_unpacked_bytes:
-        raise ImportTooLarge(f"the workbook unpacks to more than {limits.max_unpacked_bytes} bytes")
+        raise ImportTooLarge(
+            "the workbook unpacks to more than {max_unpacked_bytes} bytes",
+            params={"max_unpacked_bytes": limits.max_unpacked_bytes},
+        )
 
 
 def _xlsx_cell_text(value: Any, column: Column) -> str:

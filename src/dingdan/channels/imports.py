@@ -124,11 +124,14 @@ def _read_header(rows: Iterator[RawRow]) -> _Header:
         if name is None:
             continue  # extra columns (product name, remarks for staff) are allowed and ignored
         if name in positions:
-            raise ImportFileError(f"columns {labels[name]!r} and {header!r} are the same column")
+            raise ImportFileError(
+                "columns {label!r} and {header!r} are the same column",
+                params={"label": labels[name], "header": header},
+            )
         positions[name], labels[name] = index, header
     missing = [f"{c.name} ({c.label})" for c in COLUMNS if c.required and c.name not in positions]
     if missing:
-        raise ImportFileError("missing required columns: " + ", ".join(missing))
+        raise ImportFileError("missing required columns: {columns}", params={"columns": ", ".join(missing)})
     return _Header(positions, labels)
 
 
@@ -149,7 +152,9 @@ def _data_rows(
             continue
         counted += 1
         if counted > limits.max_rows:
-            raise ImportTooLarge(f"the file has more than {limits.max_rows} order rows")
+            raise ImportTooLarge(
+                "the file has more than {max_rows} order rows", params={"max_rows": limits.max_rows}
+            )
         yield number, values
 
 

@@ -82,14 +82,14 @@ async def get_intake_settings(session: AsyncSession, *, code: str) -> ChannelSet
         settings = _settings(await get_channel(session, code=code))
         _cache[key] = (time.monotonic(), settings)
     if not settings.active:
-        raise ChannelInactive(f"channel {code!r} does not take orders", field="channel")
+        raise ChannelInactive("channel {code!r} does not take orders", params={"code": code}, field="channel")
     return settings
 
 
 async def get_channel(session: AsyncSession, *, code: str) -> Channel:
     found = await session.scalar(select(Channel).where(Channel.code == code))
     if found is None:
-        raise ChannelNotFound(f"no channel {code!r}", field="channel")
+        raise ChannelNotFound("no channel {code!r}", params={"code": code}, field="channel")
     return found
 
 
@@ -99,7 +99,7 @@ async def list_channels(session: AsyncSession) -> Sequence[Channel]:
 
 async def create_channel(session: AsyncSession, **fields: Any) -> Channel:
     if await session.scalar(select(Channel.id).where(Channel.code == fields["code"])):
-        raise DuplicateChannel(f"channel {fields['code']!r} exists", field="code")
+        raise DuplicateChannel("channel {code!r} exists", params={"code": fields["code"]}, field="code")
     channel = Channel(created_at=clock.now(), **fields)
     session.add(channel)
     await session.flush()
@@ -180,7 +180,11 @@ async def revoke_api_key(session: AsyncSession, *, code: str, key_id: int) -> Ch
         select(ChannelApiKey).where(ChannelApiKey.id == key_id, ChannelApiKey.channel_code == code)
     )
     if row is None:
-        raise ApiKeyNotFound(f"channel {code!r} has no API key {key_id}", field="key_id")
+        raise ApiKeyNotFound(
+            "channel {code!r} has no API key {key_id}",
+            params={"code": code, "key_id": key_id},
+            field="key_id",
+        )
     if row.revoked_at is None:
         row.revoked_at = clock.now()
         await session.flush()

@@ -74,7 +74,11 @@ async def reset_password(
     """The account with its new password, or None when the code was wrong (the failed try is
     counted, so the caller commits and then refuses with `InvalidCode`)."""
     if len(new_password) < rules.MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"use at least {rules.MIN_PASSWORD_LENGTH} characters", field="new_password")
+        raise WeakPassword(
+            "use at least {min_password_length} characters",
+            params={"min_password_length": rules.MIN_PASSWORD_LENGTH},
+            field="new_password",
+        )
     account = await find_account(session, contact=contact)
     if account is None or not await _consume_code(
         session, account=account, purpose=CodePurpose.RESET, code=code
@@ -91,7 +95,9 @@ async def request_verification(session: AsyncSession, *, account: Account, kind:
     """Sends a code to the account's own e-mail or mobile; returns it masked."""
     address = account.email if kind is ContactKind.EMAIL else account.mobile
     if not address:
-        raise InvalidCode(f"this account has no {kind.value} to verify", field="channel")
+        raise InvalidCode(
+            "this account has no {kind} to verify", params={"kind": kind.value}, field="channel"
+        )
     purpose = CodePurpose.VERIFY_EMAIL if kind is ContactKind.EMAIL else CodePurpose.VERIFY_MOBILE
     code = await _issue_code(session, account=account, purpose=purpose)
     minutes = int(rules.CODE_LIFETIME.total_seconds() // 60)

@@ -37,7 +37,11 @@ def parse_contact(raw: str, *, field: str = "username") -> tuple[rules.ContactKi
 async def register(session: AsyncSession, *, contact: str, password: str, name: str = "") -> Account:
     kind, value = parse_contact(contact, field="username")
     if len(password) < rules.MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"use at least {rules.MIN_PASSWORD_LENGTH} characters", field="password")
+        raise WeakPassword(
+            "use at least {min_password_length} characters",
+            params={"min_password_length": rules.MIN_PASSWORD_LENGTH},
+            field="password",
+        )
     if await find_account(session, contact=value) is not None:
         raise DuplicateAccount("this e-mail or mobile number already has an account", field="username")
     account = Account(

@@ -84,7 +84,7 @@ async def get_warehouse(session: AsyncSession, *, code: str | None) -> Warehouse
         return await ensure_default_warehouse(session)
     found = await session.scalar(select(Warehouse).where(Warehouse.code == code))
     if found is None:
-        raise WarehouseNotFound(f"no warehouse {code!r}", field="warehouse")
+        raise WarehouseNotFound("no warehouse {code!r}", params={"code": code}, field="warehouse")
     return found
 
 
@@ -178,7 +178,11 @@ async def reserve_many(
     for request, plan in zip(requests, plans, strict=True):
         if plan.shortages and not request.allow_shortage:
             sku = sorted(plan.shortages)[0]
-            results.append(OutOfStock(f"not enough stock for {sku}", field="lines", shortages=plan.shortages))
+            results.append(
+                OutOfStock(
+                    "not enough stock for {sku}", params={"sku": sku}, field="lines", shortages=plan.shortages
+                )
+            )
             continue
         taken += [(request, a) for a in plan.allocations]
         results.append(ReservationResult(plan.allocations, plan.shortages))
@@ -346,7 +350,10 @@ def _take_from_held(
             left -= quantity
         if left:
             raise NotReserved(
-                f"the order holds {wanted - left} of {sku} here, not {wanted}", field="lines", sku=sku
+                "the order holds {held} of {sku} here, not {wanted}",
+                params={"held": wanted - left, "sku": sku, "wanted": wanted},
+                field="lines",
+                sku=sku,
             )
     return taken
 
@@ -363,7 +370,7 @@ async def adjust(
     """Receive (delta > 0) or write off (delta < 0) stock, never below what is reserved."""
     warehouse = await get_warehouse(session, code=warehouse_code)
     if await session.get(InventoryItem, sku) is None:
-        raise SkuNotStocked(f"no stock record for SKU {sku!r}", field="sku")
+        raise SkuNotStocked("no stock record for SKU {sku!r}", params={"sku": sku}, field="sku")
     before = await get_levels(session, sku=sku)
     await _ensure_level_row(session, sku, warehouse.id)
     try:
@@ -419,7 +426,7 @@ async def _ensure_level_row(session: AsyncSession, sku: str, warehouse_id: int) 
 async def get_levels(session: AsyncSession, *, sku: str) -> SkuLevels:
     item = await session.get(InventoryItem, sku)
     if item is None:
-        raise SkuNotStocked(f"no stock record for SKU {sku!r}", field="sku")
+        raise SkuNotStocked("no stock record for SKU {sku!r}", params={"sku": sku}, field="sku")
     rows = await session.execute(
         select(Warehouse, StockLevel)
         .join(StockLevel, StockLevel.warehouse_id == Warehouse.id)
@@ -434,7 +441,7 @@ async def set_threshold(session: AsyncSession, *, sku: str, threshold: int) -> N
         update(ITEMS).where(InventoryItem.sku == sku).values(low_stock_threshold=threshold)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise SkuNotStocked(f"no stock record for SKU {sku!r}", field="sku")
+        raise SkuNotStocked("no stock record for SKU {sku!r}", params={"sku": sku}, field="sku")
 
 
 async def list_movements(

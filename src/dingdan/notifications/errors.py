@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dingdan.platform.errors import DomainError
 
 
@@ -22,8 +24,8 @@ class DeliveryFailed(NotificationError):
     status = 502
     title = "Notification not delivered"
 
-    def __init__(self, detail: str, *, permanent: bool) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str, *, permanent: bool, params: Mapping[str, object] | None = None) -> None:
+        super().__init__(detail, params=params)
         self.permanent = permanent
 
 
@@ -41,7 +43,8 @@ class MissingTemplateField(NotificationError):
     title = "Message template field missing"
 
     def __init__(self, missing: list[str]) -> None:
-        super().__init__(f"missing template field(s): {', '.join(missing)}", field=missing[0])
+        fields = ", ".join(missing)
+        super().__init__("missing template field(s): {fields}", field=missing[0], params={"fields": fields})
         self.missing = missing
 
 

@@ -69,7 +69,9 @@ async def get_customer_choices(
 
 def _check_locale(locale: str) -> str:
     if locale not in LOCALES:
-        raise InvalidInput(f"locale must be one of {', '.join(LOCALES)}", field="locale")
+        raise InvalidInput(
+            "locale must be one of {locales}", params={"locales": ", ".join(LOCALES)}, field="locale"
+        )
     return locale
 
 

@@ -48,7 +48,7 @@ async def deliver(claim: service.ClaimedDelivery, outlets: Outlets) -> tuple[str
             return outlets.email_provider, await outlets.email.send(email, sent_at=clock.now())
         except InvalidRecipient as exc:
             raise DeliveryFailed(exc.detail, permanent=True) from exc
-    raise DeliveryFailed(f"no outlet for channel {claim.channel}", permanent=True)
+    raise DeliveryFailed("no outlet for channel {channel}", params={"channel": claim.channel}, permanent=True)
 
 
 async def send_one(db: Database, claim: service.ClaimedDelivery, outlets: Outlets) -> bool:

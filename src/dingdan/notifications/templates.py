@@ -53,7 +53,9 @@ def template_for(kind: MessageKind, locale: Locale | str) -> MessageTemplate:
     try:
         return TEMPLATES[Locale(locale)][MessageKind(kind)]
     except (KeyError, ValueError):
-        raise UnknownTemplate(f"no template {kind!s} in {locale!s}") from None
+        raise UnknownTemplate(
+            "no template {kind!s} in {locale!s}", params={"kind": kind, "locale": locale}
+        ) from None
 
 
 @lru_cache

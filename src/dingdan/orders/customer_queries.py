@@ -37,7 +37,7 @@ async def get_own_order_row(
     stmt = select(ORDERS).where(ORDERS.c.number == number, ORDERS.c.customer_id == customer_id)
     row = (await session.execute(stmt.with_for_update() if for_update else stmt)).mappings().first()
     if row is None:
-        raise OrderNotFound(f"no order {number}", field="number")
+        raise OrderNotFound("no order {number}", params={"number": number}, field="number")
     return row
 
 

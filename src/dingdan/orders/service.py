@@ -93,7 +93,7 @@ async def get_order_row(session: AsyncSession, *, number: str, for_update: bool 
         stmt = stmt.with_for_update()
     row = (await session.execute(stmt)).mappings().first()
     if row is None:
-        raise OrderNotFound(f"no order {number}", field="number")
+        raise OrderNotFound("no order {number}", params={"number": number}, field="number")
     return row
 
 
@@ -144,7 +144,8 @@ async def transition(
     current = OrderStatus(order["status"])
     if not can_transition(current, to):
         raise InvalidTransition(
-            f"an order in status {current.value} cannot become {to.value}",
+            "an order in status {current} cannot become {to}",
+            params={"current": current.value, "to": to.value},
             field="status",
             current=current.value,
             target=to.value,
@@ -192,7 +193,7 @@ async def record_timeline(session: AsyncSession, number: str, topic: str, actor:
     )
     seq = (await session.execute(statement)).scalar_one_or_none()
     if seq is None:
-        raise OrderNotFound(f"no order {number}", field="number")
+        raise OrderNotFound("no order {number}", params={"number": number}, field="number")
     record_at_version(session, number, TimelineEvent(topic, actor, payload), seq=seq)
     return int(seq)
 
@@ -216,7 +217,7 @@ async def update_fields(
     changed = {"updated_at": clock.now(), **values}
     version = await _write(session, order["id"], changed)
     if version is None:
-        raise OrderNotFound(f"no order {order['number']}", field="number")
+        raise OrderNotFound("no order {number}", params={"number": order["number"]}, field="number")
     if event is not None:
         record_at_version(session, order["number"], event, seq=version)
     return {**order, **changed, "version": version}

@@ -33,8 +33,9 @@ class RefundExceedsCaptured(PaymentError):
 
     def __init__(self, requested: Decimal, refundable: Decimal) -> None:
         super().__init__(
-            f"refund of {requested} exceeds the refundable {refundable}",
+            "refund of {requested} exceeds the refundable {refundable}",
             field="amount",
+            params={"requested": requested, "refundable": refundable},
             refundable=str(refundable),
         )
         self.requested = requested

@@ -102,9 +102,9 @@ def ensure_amount(amount: Decimal, *, field: str = "amount") -> Decimal:
     """`amount` if it is a positive Decimal with at most two decimal places."""
     _require_decimal(amount)
     if not amount.is_finite() or amount <= ZERO:
-        raise InvalidAmount(f"{field} must be a positive amount", field=field)
+        raise InvalidAmount("{field} must be a positive amount", params={"field": field}, field=field)
     if amount != amount.quantize(CENT):
-        raise InvalidAmount(f"{field} has more than two decimal places", field=field)
+        raise InvalidAmount("{field} has more than two decimal places", params={"field": field}, field=field)
     return amount
 
 

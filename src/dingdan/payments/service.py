@@ -86,7 +86,7 @@ async def get_payment(session: AsyncSession, *, payment_id: int, for_update: boo
     stmt = select(Payment).where(Payment.id == payment_id)
     payment = await session.scalar(stmt.with_for_update() if for_update else stmt)
     if payment is None:
-        raise UnknownPayment(f"no payment {payment_id}", field="payment_id")
+        raise UnknownPayment("no payment {payment_id}", params={"payment_id": payment_id}, field="payment_id")
     return payment
 
 
@@ -239,7 +239,7 @@ async def get_refund(session: AsyncSession, *, refund_id: int, for_update: bool 
     stmt = select(Refund).where(Refund.id == refund_id)
     refund = await session.scalar(stmt.with_for_update() if for_update else stmt)
     if refund is None:
-        raise UnknownPayment(f"no refund {refund_id}", field="refund_id")
+        raise UnknownPayment("no refund {refund_id}", params={"refund_id": refund_id}, field="refund_id")
     return refund
 
 

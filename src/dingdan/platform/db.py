@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
@@ -134,6 +135,54 @@ def padded(values: Iterable[V]) -> list[V]:
         return unique
     size = 1 << (len(unique) - 1).bit_length()
     return unique + [unique[-1]] * (size - len(unique))
+
+
+DRIVER_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
+UNREACHABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}  # shut down, starting, too many clients
+UNREACHABLE_SQLITE_TEXT = "unable to open database file"
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached (down, refusing, connection lost, pool
+    exhausted), as opposed to a statement it refused. A bare OSError counts only when it was
+    raised inside the database driver."""
+    if isinstance(exc, SATimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or _unreachable_cause(exc.orig)
+    return isinstance(exc, OSError) and _raised_in_driver(exc)
+
+
+def _unreachable_cause(orig: BaseException | None) -> bool:
+    if orig is None:
+        return False
+    if isinstance(orig, OSError) or _is_connection_error_of_asyncpg(orig):
+        return True
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code in UNREACHABLE_SQLSTATES or UNREACHABLE_SQLITE_TEXT in str(orig)
+
+
+def _is_connection_error_of_asyncpg(orig: BaseException) -> bool:
+    try:
+        from asyncpg import exceptions as pg
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        return False
+    lost = (pg.PostgresConnectionError, pg.ConnectionDoesNotExistError, pg.CannotConnectNowError)
+    return isinstance(orig, lost) or _asyncpg_cause(orig, lost)
+
+
+def _asyncpg_cause(orig: BaseException, lost: tuple[type[BaseException], ...]) -> bool:
+    """SQLAlchemy's asyncpg adapter wraps the driver's error; the original is its cause."""
+    return isinstance(orig.__cause__, (*lost, OSError))
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith(DRIVER_MODULES):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _is_retryable(exc: DBAPIError) -> bool:

@@ -76,15 +76,17 @@ def parse_target(url: str, *, allow_private: bool = False, field: str = "url") -
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
-        raise OutboundRefused(f"not a valid URL: {exc}", field=field) from exc
+        raise OutboundRefused("not a valid URL: {exc}", params={"exc": exc}, field=field) from exc
     if parsed.scheme not in ALLOWED_SCHEMES:
         raise OutboundRefused(
-            f"only http and https are allowed, not {parsed.scheme or 'none'!r}", field=field
+            "only http and https are allowed, not {scheme!r}",
+            params={"scheme": parsed.scheme or "none"},
+            field=field,
         )
     host = parsed.raw_host.decode("ascii").lower().rstrip(".")
     address = _literal_address(host, field)
     if address is None and not allow_private and (host == "localhost" or host.endswith(".localhost")):
-        raise OutboundRefused(f"{host!r} is this machine", field=field)
+        raise OutboundRefused("{host!r} is this machine", params={"host": host}, field=field)
     if address is not None and not allow_private:
         _refuse_unless_public(address, field)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
@@ -97,10 +99,12 @@ def _literal_address(host: str, field: str) -> IPAddress | None:
     except ValueError:
         pass
     if not host or not _HOSTNAME.fullmatch(host):
-        raise OutboundRefused(f"not a valid host name: {host!r}", field=field)
+        raise OutboundRefused("not a valid host name: {host!r}", params={"host": host}, field=field)
     if _NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]):
         raise OutboundRefused(
-            f"{host!r} is an address in an ambiguous form; write it as a.b.c.d", field=field
+            "{host!r} is an address in an ambiguous form; write it as a.b.c.d",
+            params={"host": host},
+            field=field,
         )
     return None
 
@@ -136,7 +140,9 @@ def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
 def _refuse_unless_public(address: IPAddress, field: str) -> None:
     reason = refusal(address)
     if reason is not None:
-        raise OutboundRefused(f"{address} is {reason}", field=field)
+        raise OutboundRefused(
+            "{address} is {reason}", params={"address": address, "reason": reason}, field=field
+        )
 
 
 def check_literal(url: str, *, allow_private: bool = False, field: str = "url") -> str:
@@ -153,10 +159,12 @@ async def resolve_target(url: str, policy: OutboundPolicy, *, field: str = "url"
     try:
         answers = await policy.resolver(target.host, target.port)
     except OSError as exc:
-        raise OutboundUnreachable(f"cannot resolve {target.host!r}: {exc}", field=field) from exc
+        raise OutboundUnreachable(
+            "cannot resolve {host!r}: {exc}", params={"host": target.host, "exc": exc}, field=field
+        ) from exc
     addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in answers]
     if not addresses:
-        raise OutboundUnreachable(f"{target.host!r} has no address", field=field)
+        raise OutboundUnreachable("{host!r} has no address", params={"host": target.host}, field=field)
     if not policy.allow_private:
         for address in addresses:
             _refuse_unless_public(address, field)

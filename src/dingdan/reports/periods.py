@@ -48,7 +48,9 @@ def parse_period(start: date | None, end: date | None, *, today: date) -> Period
     if end < start:
         raise InvalidDateRange("`to` is before `from`", field="to")
     if (end - start).days + 1 > MAX_DAYS:
-        raise InvalidDateRange(f"a report covers at most {MAX_DAYS} days", field="from")
+        raise InvalidDateRange(
+            "a report covers at most {max_days} days", params={"max_days": MAX_DAYS}, field="from"
+        )
     return Period(start, end)
 
 

@@ -95,7 +95,7 @@ async def get_case(session: AsyncSession, *, case_id: int, for_update: bool = Fa
         stmt = stmt.with_for_update()
     row = (await session.execute(stmt)).mappings().first()
     if row is None:
-        raise ExceptionCaseNotFound(f"no exception case {case_id}", field="id")
+        raise ExceptionCaseNotFound("no exception case {case_id}", params={"case_id": case_id}, field="id")
     return row
 
 

@@ -74,7 +74,9 @@ async def insert_shipment(
         session, carrier=values["carrier"], tracking_number=values["tracking_number"]
     ):
         raise TrackingNumberTaken(
-            f"{values['carrier']} parcel {values['tracking_number']} exists already", field="tracking_number"
+            "{carrier} parcel {tracking_number} exists already",
+            params={"carrier": values["carrier"], "tracking_number": values["tracking_number"]},
+            field="tracking_number",
         )
     at = clock.now()
     row = {
@@ -108,7 +110,7 @@ async def get_shipment(
         stmt = stmt.with_for_update()
     row = (await session.execute(stmt)).mappings().first()
     if row is None:
-        raise ShipmentNotFound(f"no shipment {shipment_id}", field="id")
+        raise ShipmentNotFound("no shipment {shipment_id}", params={"shipment_id": shipment_id}, field="id")
     return dict(row)
 
 

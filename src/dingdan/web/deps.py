@@ -111,7 +111,8 @@ def ensure_may_use_channel(principal: Principal, channel_code: str) -> None:
     """An API key places orders only on its own channel; staff may use any channel."""
     if principal.kind == "channel" and principal.channel_code != channel_code:
         raise Forbidden(
-            f"this API key belongs to channel {principal.channel_code!r}, not {channel_code!r}",
+            "this API key belongs to channel {channel_code!r}, not {channel_code2!r}",
+            params={"channel_code": principal.channel_code, "channel_code2": channel_code},
             field="/channel",
         )
 
@@ -146,7 +147,7 @@ def require(permission: auth_rules.Permission) -> Callable[..., Coroutine[Any, A
             return principal
         if principal.kind == "channel" and permission in CHANNEL_KEY_PERMISSIONS:
             return principal
-        raise Forbidden(f"your role may not do this ({permission.value})")
+        raise Forbidden("your role may not do this ({permission})", params={"permission": permission.value})
 
     check.permission = permission  # type: ignore[attr-defined]  # read by the route × role matrix test
     return check
@@ -159,7 +160,7 @@ def require_staff(permission: auth_rules.Permission) -> Callable[..., Coroutine[
 
     async def check(principal: Principal = Depends(allowed)) -> Principal:
         if principal.kind != "staff":
-            raise Forbidden(f"only staff may do this ({permission.value})")
+            raise Forbidden("only staff may do this ({permission})", params={"permission": permission.value})
         return principal
 
     return check

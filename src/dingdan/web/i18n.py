@@ -48,14 +48,39 @@ def translations(locale: str) -> Translations:
     return Translations(buffer)
 
 
-def pick_locale(request: Request) -> str:
+def pick_locale(request: Request, default: str = DEFAULT_LOCALE) -> str:
     asked = request.query_params.get("lang") or request.cookies.get(LOCALE_COOKIE)
     if asked in LOCALES:
         return asked
-    header = request.headers.get("accept-language", "").lower()
-    if header.startswith("en"):
-        return "en"
-    return DEFAULT_LOCALE
+    return header_locale(request.headers.get("accept-language", "")) or default
+
+
+def header_locale(header: str) -> str | None:
+    """The locale of the most wanted language of an Accept-Language header we speak, if any."""
+    for tag in _by_weight(header):
+        primary = tag.split("-")[0]
+        if primary == "en":
+            return "en"
+        if primary == "zh":
+            return "zh_Hant"
+    return None
+
+
+def _by_weight(header: str) -> list[str]:
+    weighted = []
+    for position, item in enumerate(header.lower().split(",")):
+        tag, *options = (part.strip() for part in item.split(";"))
+        quality = next((_quality(o[2:]) for o in options if o.startswith("q=")), 1.0)
+        if tag and quality > 0:
+            weighted.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def _quality(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
 
 
 def gettext(locale: str, message: str) -> str:

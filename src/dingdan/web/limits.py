@@ -7,7 +7,10 @@ get their own cap. A body over its cap is answered 413 without being read furthe
 from __future__ import annotations
 
 import orjson
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dingdan.web.problems import localise, problem_locale
 
 
 class BodySizeLimit:
@@ -29,7 +32,7 @@ class BodySizeLimit:
         cap = self._cap_for(scope["path"])
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > cap:
-            await _refuse(send, cap)
+            await _refuse(scope, send, cap)
             return
         chunks: list[bytes] = []
         size = 0
@@ -40,7 +43,7 @@ class BodySizeLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > cap:
-                await _refuse(send, cap)
+                await _refuse(scope, send, cap)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -58,13 +61,14 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send: Send, cap: int) -> None:
+async def _refuse(scope: Scope, send: Send, cap: int) -> None:
+    locale = problem_locale(Request(scope))
     body = orjson.dumps(
         {
             "type": "/problems/body-too-large",
-            "title": "Request body too large",
+            "title": localise(locale, "Request body too large"),
             "status": 413,
-            "detail": f"the body may be at most {cap} bytes",
+            "detail": localise(locale, "the body may be at most {cap} bytes", {"cap": cap}),
             "errors": [],
         }
     )

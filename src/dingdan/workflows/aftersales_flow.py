@@ -69,13 +69,17 @@ async def open_request(
 async def _check_policy(session: AsyncSession, order: Mapping[Any, Any], kind: rules.RequestKind) -> None:
     if order["status"] not in rules.ELIGIBLE_ORDER_STATUSES[kind]:
         raise OutsidePolicy(
-            f"an order in status {order['status']} cannot have a {kind.value} request", field="kind"
+            "an order in status {status} cannot have a {kind} request",
+            params={"status": order["status"], "kind": kind.value},
+            field="kind",
         )
     topics = STARTED_AT_TOPICS.get(kind, DELIVERED_TOPICS)
     since = await status_reached_at(session, number=order["number"], topics=topics) or order["updated_at"]
     days = get_settings().aftersales_window_days
     if not rules.within_window(since, clock.now(), days):
-        raise OutsidePolicy(f"requests are accepted within {days} days", field="kind", window_days=days)
+        raise OutsidePolicy(
+            "requests are accepted within {days} days", params={"days": days}, field="kind", window_days=days
+        )
 
 
 def _chosen_lines(
@@ -88,7 +92,11 @@ def _chosen_lines(
         raise InvalidInput("name the items and quantities", field="lines")
     for index, wanted in enumerate(lines):
         if wanted.line_no not in by_no:
-            raise InvalidInput(f"the order has no line {wanted.line_no}", field=f"/lines/{index}/line_no")
+            raise InvalidInput(
+                "the order has no line {line_no}",
+                params={"line_no": wanted.line_no},
+                field=f"/lines/{index}/line_no",
+            )
     return [{**by_no[w.line_no], "quantity": w.quantity} for w in lines]
 
 
@@ -105,7 +113,11 @@ async def _check_quantities(
     if problems:
         line_no, left = problems[0]
         raise QuantityExceeded(
-            f"line {line_no}: at most {left} more", field="lines", line_no=line_no, left=left
+            "line {line_no}: at most {left} more",
+            params={"line_no": line_no, "left": left},
+            field="lines",
+            line_no=line_no,
+            left=left,
         )
 
 

@@ -22,7 +22,8 @@ async def confirm_order(session: AsyncSession, *, number: str, actor: str, note:
     order = await orders.get_order_row(session, number=number, for_update=True)
     if OrderStatus(order["status"]) not in CONFIRMABLE:
         raise InvalidTransition(
-            f"an order in status {order['status']} cannot be confirmed",
+            "an order in status {status} cannot be confirmed",
+            params={"status": order["status"]},
             field="status",
             current=order["status"],
             target=OrderStatus.CONFIRMED.value,
@@ -30,7 +31,9 @@ async def confirm_order(session: AsyncSession, *, number: str, actor: str, note:
     lines = (await orders.get_lines(session, order_ids=[order["id"]]))[order["id"]]
     waiting = [ln["sku"] for ln in lines if ln["backordered_quantity"]]
     if waiting:
-        raise BackorderOutstanding(f"waiting for stock of {', '.join(waiting)}", field="lines", skus=waiting)
+        raise BackorderOutstanding(
+            "waiting for stock of {skus}", params={"skus": ", ".join(waiting)}, field="lines", skus=waiting
+        )
     updated = await orders.transition(
         session,
         order=order,

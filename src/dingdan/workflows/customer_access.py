@@ -44,7 +44,7 @@ async def get_owned_order(
     except OrderNotFound:
         order = None
     if order is None or not owns(order, customer):
-        raise OrderNotFound(f"no order {number}", field="number")
+        raise OrderNotFound("no order {number}", params={"number": number}, field="number")
     return order
 
 

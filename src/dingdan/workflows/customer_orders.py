@@ -106,7 +106,10 @@ async def change_address(
     problems = rules.address_issues(address)
     if problems:
         raise AddressInvalid(
-            f"check the address ({problems[0]['code']})", field=problems[0]["field"], issues=problems
+            "check the address ({code})",
+            params={"code": problems[0]["code"]},
+            field=problems[0]["field"],
+            issues=problems,
         )
     values = {
         "ship_recipient": address["recipient"],

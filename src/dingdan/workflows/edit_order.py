@@ -80,7 +80,9 @@ async def edit_order(
     sellable = await catalog.find_sellable(session, skus={ln.sku for ln in lines})
     for index, line in enumerate(lines):
         if line.sku not in sellable:
-            raise UnknownSku(f"no product has the SKU {line.sku!r}", field=f"/lines/{index}/sku")
+            raise UnknownSku(
+                "no product has the SKU {sku!r}", params={"sku": line.sku}, field=f"/lines/{index}/sku"
+            )
     held = await inventory.reserved_for_order(session, order_ref=number)
     await _lock_stock_rows(session, {a.sku for a in held} | {ln.sku for ln in lines})
     await inventory.release(session, order_ref=number, actor=actor, reason=f"edit: {reason}"[:200])
@@ -114,7 +116,10 @@ def ensure_editable(order: Mapping[Any, Any]) -> None:
     status = OrderStatus(order["status"])
     if status not in OPEN_STATUSES or order["fulfillment_status"] != FulfillmentStatus.UNFULFILLED.value:
         raise OrderNotEditable(
-            f"an order in status {status.value} can no longer be edited", field="status", current=status.value
+            "an order in status {status} can no longer be edited",
+            params={"status": status.value},
+            field="status",
+            current=status.value,
         )
 
 
@@ -122,7 +127,11 @@ def _refuse_duplicates(lines: Sequence[WantedLine]) -> None:
     seen: set[str] = set()
     for index, line in enumerate(lines):
         if line.sku in seen:
-            raise DuplicateLine(f"{line.sku} appears twice; change its quantity", field=f"/lines/{index}/sku")
+            raise DuplicateLine(
+                "{sku} appears twice; change its quantity",
+                params={"sku": line.sku},
+                field=f"/lines/{index}/sku",
+            )
         seen.add(line.sku)
 
 

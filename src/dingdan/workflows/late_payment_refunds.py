@@ -64,7 +64,11 @@ async def _start_by_hand(
 ) -> refund_order.RefundCall:
     payment = await payments.get_payment(session, payment_id=payment_id)
     if payment.order_number != number:
-        raise UnknownPayment(f"no payment {payment_id} on order {number}", field="payment_id")
+        raise UnknownPayment(
+            "no payment {payment_id} on order {number}",
+            params={"payment_id": payment_id, "number": number},
+            field="payment_id",
+        )
     return await refund_order.start_payment_refund(
         session, payment_id=payment_id, reason=payment.flag_reason, actor=actor, scope=SCOPE
     )

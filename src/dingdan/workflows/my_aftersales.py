@@ -53,7 +53,7 @@ async def owned_request(
     except RequestNotFound:
         request = None
     if request is None or request.order_number != order_number:
-        raise RequestNotFound(f"no request {number}", field="request")
+        raise RequestNotFound("no request {number}", params={"number": number}, field="request")
     return request
 
 
@@ -66,7 +66,7 @@ async def owned_review(
     except ReviewNotFound:
         review = None
     if review is None or review.order_number != order_number:
-        raise ReviewNotFound(f"no review {review_id}", field="review_id")
+        raise ReviewNotFound("no review {review_id}", params={"review_id": review_id}, field="review_id")
     return review
 
 

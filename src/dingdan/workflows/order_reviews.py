@@ -33,7 +33,7 @@ async def post_review(
     lines = (await orders.get_lines(session, order_ids=[order["id"]]))[order["id"]]
     line = next((ln for ln in lines if ln["line_no"] == line_no), None)
     if line is None:
-        raise InvalidInput(f"the order has no line {line_no}", field="line_no")
+        raise InvalidInput("the order has no line {line_no}", params={"line_no": line_no}, field="line_no")
     review = await reviews.create_review(
         session, order_number=order_number, line_no=line_no, sku=line["sku"],
         product_id=line["product_id"], stars=stars, text=text.strip(), author=order["customer_name"],

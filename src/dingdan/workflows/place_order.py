@@ -323,7 +323,9 @@ def _record_placed(session: AsyncSession, row: dict[str, Any]) -> None:
 def _refuse_unknown_skus(request: OrderIn, sellable: dict[str, Any]) -> None:
     for index, line in enumerate(request.lines):
         if line.sku not in sellable:
-            raise UnknownSku(f"no product has the SKU {line.sku!r}", field=f"/lines/{index}/sku")
+            raise UnknownSku(
+                "no product has the SKU {sku!r}", params={"sku": line.sku}, field=f"/lines/{index}/sku"
+            )
 
 
 def _review(

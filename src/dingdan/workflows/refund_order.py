@@ -137,7 +137,11 @@ async def retry_refund(
     async with db.read() as session:
         refund = await payments.get_refund(session, refund_id=refund_id)
         if refund.order_number != number:
-            raise NotFound(f"no refund {refund_id} on order {number}", field="refund_id")
+            raise NotFound(
+                "no refund {refund_id} on order {number}",
+                params={"refund_id": refund_id, "number": number},
+                field="refund_id",
+            )
         call = await _call_for(session, refund)
     return await call_provider(db, providers, call)
 

@@ -85,7 +85,10 @@ async def ship_order(
     carrier = carriers.find(parcel.carrier)
     if carrier is None:
         raise UnknownCarrierCode(
-            f"no carrier {parcel.carrier!r}", field="carrier", known=carriers.list_codes()
+            "no carrier {carrier!r}",
+            params={"carrier": parcel.carrier},
+            field="carrier",
+            known=carriers.list_codes(),
         )
     async with db.read() as session:
         order = await orders.get_order_row(session, number=number)
@@ -115,7 +118,11 @@ async def _plan(
 ) -> tuple[dict[str, int], dict[str, str]]:
     """The units per SKU that go in the parcel, and the SKUs' names; refuses what cannot go."""
     if OrderStatus(order["status"]) not in SHIPPABLE:
-        raise OrderNotShippable(f"an order in status {order['status']} cannot be shipped", field="status")
+        raise OrderNotShippable(
+            "an order in status {status} cannot be shipped",
+            params={"status": order["status"]},
+            field="status",
+        )
     lines = (await orders.get_lines(session, order_ids=[order["id"]]))[order["id"]]
     shipped = await shipping.shipped_quantities(session, order_id=order["id"])
     remaining: dict[str, int] = {}
@@ -135,11 +142,15 @@ def _wanted(asked: Sequence[tuple[str, int]] | None, remaining: Mapping[str, int
     wanted: dict[str, int] = {}
     for index, (sku, quantity) in enumerate(asked):
         if sku not in remaining:
-            raise InvalidInput(f"the order has no line with SKU {sku!r}", field=f"/lines/{index}/sku")
+            raise InvalidInput(
+                "the order has no line with SKU {sku!r}", params={"sku": sku}, field=f"/lines/{index}/sku"
+            )
         wanted[sku] = wanted.get(sku, 0) + quantity
         if wanted[sku] > remaining[sku]:
             raise InvalidInput(
-                f"only {max(remaining[sku], 0)} of {sku} are left to ship", field=f"/lines/{index}/quantity"
+                "only {left} of {sku} are left to ship",
+                params={"left": max(remaining[sku], 0), "sku": sku},
+                field=f"/lines/{index}/quantity",
             )
     return wanted
 
@@ -150,11 +161,15 @@ async def _create_at_carrier(
     if not supports(carrier, Capability.CREATE_SHIPMENT):
         if not parcel.tracking_number:
             raise TrackingNumberRequired(
-                f"{carrier.code} needs the label's tracking number", field="tracking_number"
+                "{code} needs the label's tracking number",
+                params={"code": carrier.code},
+                field="tracking_number",
             )
         return ShipmentCreated(carrier.code, parcel.tracking_number, clock.now())
     if parcel.tracking_number:
-        raise InvalidInput(f"{carrier.code} issues the tracking number itself", field="tracking_number")
+        raise InvalidInput(
+            "{code} issues the tracking number itself", params={"code": carrier.code}, field="tracking_number"
+        )
     for _ in range(NUMBER_ATTEMPTS):
         try:
             created = await carrier.create_shipment(request)

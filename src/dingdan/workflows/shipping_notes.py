@@ -37,7 +37,7 @@ async def shipping_notes_pdf(
     }
     for index, number in enumerate(wanted):
         if number not in found:
-            raise OrderNotFound(f"no order {number}", field=f"/order/{index}")
+            raise OrderNotFound("no order {number}", params={"number": number}, field=f"/order/{index}")
     order_ids = [found[n]["id"] for n in wanted]
     lines = await orders.get_lines(session, order_ids=order_ids)
     parcels = await _live_parcels(session, order_ids)

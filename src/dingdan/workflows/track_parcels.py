@@ -72,7 +72,7 @@ async def ingest_push(
     try:
         parsed = carrier.parse_push(headers, body, clock.now())
     except PushRejected as exc:
-        raise PushNotAuthentic(f"push refused: {exc.why}") from exc
+        raise PushNotAuthentic("push refused: {why}", params={"why": exc.why}) from exc
     except PushMalformed as exc:
         raise PushUnreadable(str(exc), field="body") from exc
     shipment_id, new = await db.write(_apply_push, parsed=parsed, carrier_code=carrier.code)
@@ -108,7 +108,8 @@ async def _apply_push(
 def refuse_if_collected(shipment: Mapping[Any, Any]) -> None:
     if TrackingStatus(shipment["status"]) not in shipping.NOT_COLLECTED:
         raise ParcelAlreadyCollected(
-            f"parcel {shipment['tracking_number']} is {shipment['status']}; it can no longer be cancelled",
+            "parcel {tracking_number} is {status}; it can no longer be cancelled",
+            params={"tracking_number": shipment["tracking_number"], "status": shipment["status"]},
             field="status",
         )
 

@@ -22,7 +22,9 @@ def get_marketplace_format(code: str) -> MarketplaceFormat:
     try:
         return MARKETPLACE_FORMATS[code]
     except KeyError:
-        raise UnknownMarketplaceFormat(f"no marketplace format named {code!r}") from None
+        raise UnknownMarketplaceFormat(
+            "no marketplace format named {code!r}", params={"code": code}
+        ) from None
 
 
 def list_marketplace_codes() -> list[str]:

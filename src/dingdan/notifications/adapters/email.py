@@ -106,20 +106,24 @@ def delivery_failure(exc: Exception) -> DeliveryFailed:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [refusal.code for refusal in exc.recipients]
         permanent = bool(codes) and all(code in PERMANENT_REPLY_CODES for code in codes)
-        return DeliveryFailed(f"recipient refused: {codes}", permanent=permanent)
+        return DeliveryFailed("recipient refused: {codes}", params={"codes": codes}, permanent=permanent)
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return DeliveryFailed(f"SMTP authentication failed ({exc.code})", permanent=False)
+        return DeliveryFailed(
+            "SMTP authentication failed ({code})", params={"code": exc.code}, permanent=False
+        )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         permanent = exc.code in PERMANENT_REPLY_CODES
-        return DeliveryFailed(f"SMTP server replied {exc.code}", permanent=permanent)
-    return DeliveryFailed(f"SMTP delivery failed: {type(exc).__name__}", permanent=False)
+        return DeliveryFailed("SMTP server replied {code}", params={"code": exc.code}, permanent=permanent)
+    return DeliveryFailed(
+        "SMTP delivery failed: {kind}", params={"kind": type(exc).__name__}, permanent=False
+    )
 
 
 def _require_address(address: str) -> str:
     _, addr_spec = parseaddr(address)
     local, at, domain = addr_spec.rpartition("@")
     if not at or not local or "." not in domain or any(c in address for c in "\r\n"):
-        raise InvalidRecipient(f"not an e-mail address: {address!r}", field="to")
+        raise InvalidRecipient("not an e-mail address: {address!r}", params={"address": address}, field="to")
     return address
 
 

@@ -52,7 +52,7 @@ class SmsMessage:
 
     def __post_init__(self) -> None:
         if not E164.fullmatch(self.to):
-            raise InvalidRecipient(f"not an E.164 phone number: {self.to!r}", field="to")
+            raise InvalidRecipient("not an E.164 phone number: {to!r}", params={"to": self.to}, field="to")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +124,17 @@ class HttpSmsGateway:
                 field="sms_url",
             )
         except outbound.OutboundRefused as exc:
-            raise DeliveryFailed(f"SMS gateway address refused: {exc.detail}", permanent=True) from exc
+            raise DeliveryFailed(
+                "SMS gateway address refused: {detail}", params={"detail": exc.detail}, permanent=True
+            ) from exc
         except outbound.OutboundUnreachable as exc:
-            raise DeliveryFailed(f"SMS gateway unreachable: {exc.detail}", permanent=False) from exc
+            raise DeliveryFailed(
+                "SMS gateway unreachable: {detail}", params={"detail": exc.detail}, permanent=False
+            ) from exc
         except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"SMS gateway unreachable: {exc!r}", permanent=False) from exc
+            raise DeliveryFailed(
+                "SMS gateway unreachable: {exc!r}", params={"exc": exc}, permanent=False
+            ) from exc
         _raise_for_refusal(response)
         return SmsReceipt(message.reference, _gateway_message_id(response))
 
@@ -138,9 +144,13 @@ def _raise_for_refusal(response: httpx.Response) -> None:
     if response.is_success:
         return
     if response.is_redirect:
-        raise DeliveryFailed(f"SMS gateway answered {status}; redirects are not followed", permanent=True)
+        raise DeliveryFailed(
+            "SMS gateway answered {status}; redirects are not followed",
+            params={"status": status},
+            permanent=True,
+        )
     permanent = 400 <= status < 500 and status not in RETRYABLE_STATUSES
-    raise DeliveryFailed(f"SMS gateway answered {status}", permanent=permanent)
+    raise DeliveryFailed("SMS gateway answered {status}", params={"status": status}, permanent=permanent)
 
 
 def _gateway_message_id(response: httpx.Response) -> str | None:

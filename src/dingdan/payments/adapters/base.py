@@ -129,7 +129,9 @@ class ProviderRegistry:
         try:
             return self._providers[code]
         except KeyError:
-            raise UnknownProvider(f"no payment provider {code!r}", field="provider") from None
+            raise UnknownProvider(
+                "no payment provider {code!r}", params={"code": code}, field="provider"
+            ) from None
 
     def codes(self) -> list[str]:
         return sorted(self._providers)

@@ -130,7 +130,10 @@ class SandboxProvider:
         """The sandbox's record of a payment, for its pay page."""
         payment = self.store.find_payment(provider_payment_id)
         if payment is None:
-            raise UnknownPayment(f"no sandbox payment {provider_payment_id}")
+            raise UnknownPayment(
+                "no sandbox payment {provider_payment_id}",
+                params={"provider_payment_id": provider_payment_id},
+            )
         return payment
 
     def complete_payment(self, provider_payment_id: str, *, succeeded: bool) -> ProviderEvent:
@@ -252,7 +255,7 @@ def decode_event(event_id: str, body: bytes) -> ProviderEvent:
             order_number=_optional_text(data.get("order_number")),
         )
     except (ValueError, KeyError, TypeError, InvalidOperation, InvalidAmount) as exc:
-        raise WebhookMalformed(f"sandbox webhook body is not understood: {exc}") from exc
+        raise WebhookMalformed("sandbox webhook body is not understood: {exc}", params={"exc": exc}) from exc
 
 
 def _text(value: Any) -> str:

@@ -71,7 +71,10 @@ class KeyRecord:
 def settle_payment(payment: SandboxPayment, *, succeeded: bool, now: datetime) -> SandboxPayment:
     """The payment after the customer paid (or the payment failed) on the pay page."""
     if payment.state is not SandboxPaymentState.OPEN or now >= payment.expires_at:
-        raise PaymentClosed(f"payment {payment.payment_id} is {payment.state}")
+        raise PaymentClosed(
+            "payment {payment_id} is {state}",
+            params={"payment_id": payment.payment_id, "state": payment.state},
+        )
     state = SandboxPaymentState.SUCCEEDED if succeeded else SandboxPaymentState.FAILED
     return replace(payment, state=state)
 
@@ -94,7 +97,10 @@ def open_refund(
 ) -> SandboxRefund:
     """A new refund of a captured payment; refuses more than what is still refundable."""
     if payment.state is not SandboxPaymentState.SUCCEEDED:
-        raise PaymentNotRefundable(f"payment {payment.payment_id} is {payment.state}")
+        raise PaymentNotRefundable(
+            "payment {payment_id} is {state}",
+            params={"payment_id": payment.payment_id, "state": payment.state},
+        )
     refunds = list(earlier_refunds)
     check_refund(
         amount,

@@ -96,19 +96,26 @@ def _required_headers(headers: Mapping[str, str]) -> tuple[str, str, str]:
     names = (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
     missing = [name for name in names if not lowered.get(name)]
     if missing:
-        raise WebhookSignatureInvalid(f"missing webhook header(s): {', '.join(missing)}")
+        raise WebhookSignatureInvalid(
+            "missing webhook header(s): {headers}", params={"headers": ", ".join(missing)}
+        )
     return lowered[ID_HEADER], lowered[TIMESTAMP_HEADER], lowered[SIGNATURE_HEADER]
 
 
 def _parse_timestamp(raw: str) -> int:
     if not raw.isascii() or not raw.isdigit():
-        raise WebhookMalformed(f"{TIMESTAMP_HEADER} must be integer Unix seconds")
+        raise WebhookMalformed(
+            "{timestamp_header} must be integer Unix seconds", params={"timestamp_header": TIMESTAMP_HEADER}
+        )
     return int(raw)
 
 
 def _parse_signatures(raw: str) -> list[str]:
     entries = raw.split()
     if any("," not in entry for entry in entries):
-        raise WebhookMalformed(f"{SIGNATURE_HEADER} entries must look like 'v1,<base64>'")
+        raise WebhookMalformed(
+            "{signature_header} entries must look like 'v1,<base64>'",
+            params={"signature_header": SIGNATURE_HEADER},
+        )
     # Entries of other versions are skipped, as the scheme asks; none left means unsigned.
     return [entry for entry in entries if entry.startswith(f"{SIGNATURE_VERSION},")]

@@ -196,7 +196,7 @@ async def sessions(db: DB, who: Customer) -> Response:
 async def revoke_session(session_id: Annotated[int, Path(ge=1, le=2**62)], db: DB, who: Customer) -> Response:
     """Sign one of your devices out."""
     if not await db.write(lambda s: customers.revoke_session(s, customer_id=who.id, session_id=session_id)):
-        raise NotFound(f"no session {session_id}", field="session_id")
+        raise NotFound("no session {session_id}", params={"session_id": session_id}, field="session_id")
     return Response(status_code=204)
 
 

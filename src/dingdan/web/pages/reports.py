@@ -135,4 +135,6 @@ def _date(text: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidDateRange(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from exc
+        raise InvalidDateRange(
+            "{text!r} is not a date (YYYY-MM-DD)", params={"text": text}, field=field
+        ) from exc

@@ -56,7 +56,9 @@ def typed_tracking_number(raw: str) -> str | None:
     if not value:
         return None
     if not TRACKING_PATTERN.fullmatch(value):
-        raise TrackingNumberInvalid(f"{raw!r} is not a tracking number", field="tracking_number")
+        raise TrackingNumberInvalid(
+            "{raw!r} is not a tracking number", params={"raw": raw}, field="tracking_number"
+        )
     return value
 
 
@@ -67,7 +69,7 @@ def chosen_lines(skus: Sequence[str], quantities: Sequence[str]) -> list[tuple[s
     picked: list[tuple[str, int]] = []
     for sku, text in zip(skus, quantities, strict=False):
         if not text.strip().isdigit():
-            raise QuantityInvalid(f"{text!r} is not a quantity", field="quantity")
+            raise QuantityInvalid("{text!r} is not a quantity", params={"text": text}, field="quantity")
         if int(text) > 0:
             picked.append((sku[:64], int(text)))
     if not picked:
