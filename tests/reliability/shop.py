@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from dingdan.auth import service as auth
 from dingdan.auth.rules import Role
@@ -217,6 +217,19 @@ class Shop:
             outcome = await self.webhook_outcome(delivery.event.event_id)
         self.seen[f"{delivery.event.type} -> {outcome}"] += 1
         return outcome
+
+    async def process_webhooks(self) -> None:
+        """Relay batches until every received payment webhook is processed, and no further:
+        the reactions to them (an automatic refund, notifications) wait for a `drain`."""
+        while await self._unprocessed_webhooks() and await self.app.state.relay.deliver_batch():
+            pass
+
+    async def _unprocessed_webhooks(self) -> int:
+        async with self.db.read() as session:
+            found = await session.scalar(
+                select(func.count()).select_from(WebhookReceipt).where(WebhookReceipt.outcome.is_(None))
+            )
+        return int(found or 0)
 
     async def webhook_outcome(self, event_id: str) -> str:
         async with self.db.read() as session:
