@@ -89,12 +89,19 @@ def build_all_subscribers(live: Publish | None = None) -> Subscribers:
     return subscribers
 
 
+def _include_webhooks_first(app: FastAPI) -> None:
+    """Providers' deliveries come in bursts and must be answered fast: their routes are
+    matched first (no other route starts with /webhooks/, so none is shadowed)."""
+    app.include_router(payments.webhooks)
+    app.include_router(shipping_webhooks.router)
+    app.include_router(webhooks.router)
+
+
 def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
     """Customer accounts and orders, payment providers and their webhooks, the portal pages."""
     for module in (me, my_orders, my_aftersales, payments, sandbox_pay, account_session, account_orders):
         app.include_router(module.router)
     app.include_router(account_aftersales.router)
-    app.include_router(payments.webhooks)
     app.state.payment_providers = ProviderRegistry(
         [SandboxProvider(clock=clock.now, pay_page_url=f"/payments/{SANDBOX_CODE}")]
     )
@@ -186,6 +193,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.rate_limits = limits
     problems.install(app)
+    _include_webhooks_first(app)
     for module in (
         health,
         auth,
@@ -197,10 +205,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         notifications,
         order_edits,
         shipping,
-        shipping_webhooks,
         tracking,
         track_page,
-        webhooks,
         imports,
         report_api,
         audit,

@@ -44,7 +44,9 @@ def sim_of(registry: CarrierRegistry) -> SimCarrier:
     return sim
 
 
-async def place_confirmed_order(client: Any, headers: dict[str, str], *lines: tuple[str, int], **extra: Any) -> str:
+async def place_confirmed_order(
+    client: Any, headers: dict[str, str], *lines: tuple[str, int], **extra: Any
+) -> str:
     response = await client.post("/api/v1/orders", json=order_body(*lines, **extra), headers=headers)
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "confirmed"
@@ -61,7 +63,9 @@ async def ship(client: Any, number: str, headers: dict[str, str], **body: Any) -
 
 async def push_sim(client: Any, sim: SimCarrier, tracking_number: str) -> Any:
     push = sim.build_push(tracking_number)
-    return await client.post("/webhooks/sim", content=push.body, headers=push.headers)
+    answer = await client.post("/webhooks/sim", content=push.body, headers=push.headers)
+    await client.app.state.relay.drain()  # the push is applied off the request path
+    return answer
 
 
 def aftership_headers(body: bytes, secret: str = AFTERSHIP_SECRET) -> dict[str, str]:

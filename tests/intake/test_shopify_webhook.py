@@ -11,6 +11,7 @@ from dingdan.channels import service as channels
 from dingdan.channels.models import WebhookDelivery
 from dingdan.orders.models import Order
 from dingdan.platform import clock
+from dingdan.workflows.forget_webhooks import forget_old_webhooks
 from dingdan.workflows.marketplace_intake import purge_old_deliveries
 from factories.shop import make_sku, stock_of
 from intake.conftest import SECRET, make_channel, shopify_headers, shopify_payload
@@ -129,3 +130,24 @@ async def test_unknown_channel_is_404(client, shopify_body):
         "/webhooks/shopify/nowhere", content=shopify_body, headers=shopify_headers(shopify_body)
     )
     assert answer.status_code == 404
+
+
+async def test_s_wh_8_a_marketplace_delivery_redelivered_3_days_and_1_hour_later_is_a_duplicate(
+    client, db, shopify_body
+):
+    frozen = clock.FrozenClock()
+    clock.set_clock(frozen)
+    await shop(db)
+    headers = shopify_headers(shopify_body, webhook_id="0f8e3b1c-8d4e-4e5b-9a43-0d3c2f1b7a65")
+    first = await client.post(URL, content=shopify_body, headers=headers)
+    assert first.status_code == 201
+    frozen.advance(days=3, hours=1)
+    assert await forget_old_webhooks(db) == 0  # the hourly purge keeps it: inside the retention
+    replay = await client.post(URL, content=shopify_body, headers=headers)
+    assert (replay.status_code, replay.json()) == (
+        200,
+        {"result": "duplicate", "order_number": first.json()["order_number"]},
+    )
+    assert await count_orders(db) == 1
+    async with db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -246,6 +246,15 @@ async def remember_delivery(
     await session.execute(ins(DELIVERIES).values(values).on_conflict_do_nothing())
 
 
-async def forget_deliveries_before(session: AsyncSession, *, before: datetime) -> int:
-    result = await session.execute(delete(DELIVERIES).where(DELIVERIES.c.received_at < before))
+async def forget_deliveries_before(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Deletes at most `limit` delivery ids received before `before`, oldest first."""
+    oldest = (
+        select(DELIVERIES.c.channel_code, DELIVERIES.c.delivery_id)
+        .where(DELIVERIES.c.received_at < before)
+        .order_by(DELIVERIES.c.received_at)
+        .limit(limit)
+    )
+    result = await session.execute(
+        delete(DELIVERIES).where(tuple_(DELIVERIES.c.channel_code, DELIVERIES.c.delivery_id).in_(oldest))
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

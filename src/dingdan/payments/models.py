@@ -75,7 +75,9 @@ class Refund(Base):
 
 
 class WebhookReceipt(Base):
-    """One row per provider event processed: a replay finds it and changes nothing."""
+    """One row per provider event received: a replay finds it and changes nothing. The event
+    is processed after the answer; `outcome` says what processing did (NULL: not yet).
+    Rows older than the retention are purged on a schedule."""
 
     __tablename__ = "payments_webhook_receipt"
 
@@ -84,6 +86,9 @@ class WebhookReceipt(Base):
     event_type: Mapped[str] = mapped_column(String(40))
     provider_payment_id: Mapped[str] = mapped_column(String(120))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+    __table_args__ = (Index("ix_payments_webhook_receipt_received_at", "received_at"),)
 
 
 class ParkedEvent(Base):

@@ -10,20 +10,24 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dingdan.payments import events as topics
 from dingdan.payments import rules
 from dingdan.payments.adapters.base import ProviderEvent, ProviderEventType, RefundStatus
 from dingdan.payments.errors import PaymentNotRefundable, UnknownPayment
 from dingdan.payments.models import ParkedEvent, Payment, Refund, WebhookReceipt
 from dingdan.payments.rules import PaymentStatus
-from dingdan.platform import clock
+from dingdan.platform import clock, events
 
 CAPTURED = [s.value for s in rules.CAPTURED_STATUSES]
+
+RECEIPTS = cast(Table, WebhookReceipt.__table__)
 
 
 async def find_open_payment(session: AsyncSession, *, order_number: str) -> Payment | None:
@@ -99,22 +103,76 @@ async def find_by_provider_id(
     return await session.scalar(stmt.with_for_update())
 
 
+# Built once: a webhook burst runs it hundreds of times a second.
+_CLAIM_WEBHOOK = {
+    name: ins(RECEIPTS).on_conflict_do_nothing().returning(RECEIPTS.c.event_id)
+    for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 async def claim_webhook(session: AsyncSession, *, provider: str, event: ProviderEvent) -> bool:
     """Records the event as received; False when it was received before (a replay)."""
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        ins(WebhookReceipt)
-        .values(
-            provider=provider,
-            event_id=event.event_id,
-            event_type=event.type.value,
-            provider_payment_id=event.provider_payment_id,
-            received_at=clock.now(),
-        )
-        .on_conflict_do_nothing()
-        .returning(WebhookReceipt.event_id)
+    values = {
+        "provider": provider,
+        "event_id": event.event_id,
+        "event_type": event.type.value,
+        "provider_payment_id": event.provider_payment_id,
+        "received_at": clock.now(),
+        "outcome": None,
+    }
+    claimed = await session.execute(_CLAIM_WEBHOOK[session.get_bind().dialect.name], values)
+    return claimed.first() is not None
+
+
+async def accept_webhook(session: AsyncSession, *, provider: str, event: ProviderEvent) -> bool:
+    """Records a verified event as received and queues its processing (an outbox event, in this
+    same transaction); False for a replay, which changes nothing."""
+    if not await claim_webhook(session, provider=provider, event=event):
+        return False
+    events.record(
+        session,
+        events.Event(
+            topic=topics.WEBHOOK_RECEIVED,
+            aggregate_type="payment_webhook",
+            aggregate_id=provider,
+            payload={"provider": provider, "event": event.to_payload()},
+            actor=f"provider:{provider}",
+        ),
     )
-    return await session.scalar(stmt) is not None
+    return True
+
+
+async def record_webhook_outcome(
+    session: AsyncSession, *, provider: str, event_id: str, outcome: str
+) -> None:
+    await session.execute(
+        update(WebhookReceipt)
+        .where(WebhookReceipt.provider == provider, WebhookReceipt.event_id == event_id)
+        .values(outcome=outcome)
+    )
+
+
+async def webhook_outcome(session: AsyncSession, *, provider: str, event_id: str) -> str | None:
+    """What processing did with a received event; None when not received or not processed yet."""
+    return await session.scalar(
+        select(WebhookReceipt.outcome).where(
+            WebhookReceipt.provider == provider, WebhookReceipt.event_id == event_id
+        )
+    )
+
+
+async def forget_webhooks_before(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Deletes at most `limit` receipts received before `before`, oldest first."""
+    oldest = (
+        select(WebhookReceipt.provider, WebhookReceipt.event_id)
+        .where(WebhookReceipt.received_at < before)
+        .order_by(WebhookReceipt.received_at)
+        .limit(limit)
+    )
+    result = await session.execute(
+        delete(WebhookReceipt).where(tuple_(WebhookReceipt.provider, WebhookReceipt.event_id).in_(oldest))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def park_event(session: AsyncSession, *, provider: str, event: ProviderEvent) -> None:

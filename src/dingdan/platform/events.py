@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,10 @@ from dingdan.platform.types import BigId, UtcDateTime
 log = logging.getLogger(__name__)
 PENDING_KEY = "dingdan.pending_events"
 MAX_BACKOFF_SECONDS = 2.0  # between tries while delivery fails; also the most it adds to a drain
+BATCH_SIZE = 200
+# SQLite has one writer: a batch holds it for all its handlers, and requests wait behind it.
+SQLITE_BATCH_SIZE = 20
+HANDLER_SHARE = 1 / 3  # of a busy process's time, at most, for the relay's in-process handlers
 
 
 class EventRow(Base):
@@ -272,12 +277,12 @@ class Relay:
         subscribers: Subscribers,
         *,
         publish: Publish | None = None,
-        batch_size: int = 200,
+        batch_size: int | None = None,
     ) -> None:
         self.db = db
         self.subscribers = subscribers
         self.publish = publish
-        self.batch_size = batch_size
+        self.batch_size = batch_size or (SQLITE_BATCH_SIZE if db.is_sqlite else BATCH_SIZE)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         db.after_commit_hooks.append(self._wake.set)
@@ -308,7 +313,7 @@ class Relay:
     async def _sweep(self, backoff: float) -> float:
         """Moves on every batch there is; returns the back-off before the next try (0: none)."""
         try:
-            while await self.deliver_batch():
+            while await self._paced_batch():
                 pass
         except Exception:  # the relay must go on: the events stay in the outbox until it succeeds
             metrics.JOB_FAILURES.labels("event_relay").inc()
@@ -318,6 +323,16 @@ class Relay:
         if backoff:
             log.warning("event relay delivers again")
         return 0.0
+
+    async def _paced_batch(self) -> int:
+        """One batch; when the handlers ran in this process, then a pause (twice as long as the
+        batch took): under a burst the requests keep most of the process, and the events wait
+        in the outbox meanwhile (docs/decisions/0007)."""
+        began = time.monotonic()
+        moved = await self.deliver_batch()
+        if moved and self.publish is None:
+            await asyncio.sleep((time.monotonic() - began) * (1 - HANDLER_SHARE) / HANDLER_SHARE)
+        return moved
 
     async def deliver_batch(self) -> int:
         """Delivers (or publishes) one batch; returns how many events it moved on."""

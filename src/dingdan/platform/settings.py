@@ -13,6 +13,7 @@ from dingdan.platform import outbound
 from dingdan.platform.db import DEFAULT_POOL_SIZE
 
 DEFAULT_VAR_DIR = Path("var")
+MIN_WEBHOOK_RETENTION_DAYS = 7
 
 
 class Settings(BaseSettings):
@@ -73,6 +74,11 @@ class Settings(BaseSettings):
         default=True, description="a payment captured after its order was cancelled is refunded by itself"
     )
     sandbox_webhook_secret: str = ""
+    webhook_retention_days: float = Field(
+        default=8,
+        description="days a received webhook's id is kept to recognise redeliveries (payments, carriers, "
+        "marketplaces); at least 7, above the providers' 3-day retry and redelivery windows",
+    )
     configure_logging: bool = True
     log_json: bool = True
     log_level: str = "INFO"
@@ -92,6 +98,16 @@ class Settings(BaseSettings):
     sms_url: str = Field(default="", description="the HTTP SMS gateway; must be a public http(s) address")
     sms_secret: str = ""
     sms_sender: str = "dingdan"
+
+    @field_validator("webhook_retention_days")
+    @classmethod
+    def _retention_covers_redeliveries(cls, days: float) -> float:
+        if days < MIN_WEBHOOK_RETENTION_DAYS:
+            raise ValueError(
+                f"DINGDAN_WEBHOOK_RETENTION_DAYS must be at least {MIN_WEBHOOK_RETENTION_DAYS}: providers "
+                "redeliver for up to 3 days, and a shorter memory would process a redelivery twice"
+            )
+        return days
 
     @field_validator("sms_url")
     @classmethod

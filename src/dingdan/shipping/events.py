@@ -7,3 +7,4 @@ PARCEL_STATUS_CHANGED = "shipping.parcel_status_changed"
 PARCEL_STUCK = "shipping.parcel_stuck"
 CASE_OPENED = "shipping.exception_case_opened"
 CASE_UPDATED = "shipping.exception_case_updated"
+PUSH_RECEIVED = "shipping.push_received"  # a verified carrier push, processed by a subscriber

@@ -1,4 +1,5 @@
-"""Shipping tables: parcels (shipments) and their lines, tracking scans, exception cases.
+"""Shipping tables: parcels (shipments) and their lines, tracking scans, pushes received,
+exception cases.
 
 A parcel refers to its order by number and id only; its lines snapshot SKU and quantity.
 Every scan is kept once, under a unique dedupe key, so replays and full-history resends
@@ -92,6 +93,20 @@ class TrackingEventRow(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_shipping_tracking_event_shipment", "shipment_id", "occurred_at"),)
+
+
+class PushReceipt(Base):
+    """One row per carrier push received, by the carrier's event id or the digest of the
+    body: a replay finds it and changes nothing. Purged after the retention."""
+
+    __tablename__ = "shipping_push_receipt"
+
+    carrier: Mapped[str] = mapped_column(String(32), primary_key=True)
+    push_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_shipping_push_receipt_received_at", "received_at"),)
 
 
 class ExceptionCase(Base):

@@ -283,3 +283,11 @@ def order_fulfilment_status(
     if all(status is TrackingStatus.DELIVERED for status in live):
         return FulfilmentStatus.DELIVERED
     return FulfilmentStatus.SHIPPED
+
+
+def push_receipt_id(provider_event_id: str, body: bytes) -> str:
+    """What identifies a carrier push for dedupe: the carrier's event id, else the body's digest
+    (a replay resends the same bytes)."""
+    if provider_event_id:
+        return provider_event_id[:120]
+    return "sha256:" + hashlib.sha256(body).hexdigest()

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import RowMapping, Table, func, insert, or_, select, update
+from sqlalchemy import RowMapping, Table, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.platform import clock, events
 from dingdan.shipping import events as topics
-from dingdan.shipping.adapters.base import TrackingEvent
+from dingdan.shipping.adapters.base import ParsedPush, TrackingEvent
 from dingdan.shipping.errors import ShipmentNotFound, TrackingNumberTaken
-from dingdan.shipping.models import Shipment, ShipmentLine, TrackingEventRow
+from dingdan.shipping.models import PushReceipt, Shipment, ShipmentLine, TrackingEventRow
 from dingdan.shipping.rules import (
     TERMINAL_STATUSES,
     TrackingReason,
@@ -55,6 +55,40 @@ class ScanOutcome:
 
 def _insert_ignoring(session: AsyncSession) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def accept_push(session: AsyncSession, *, push: ParsedPush, push_id: str) -> bool:
+    """Records a verified push as received and queues its processing (an outbox event, in this
+    same transaction); False for a replay, which changes nothing."""
+    claimed = await session.execute(
+        _insert_ignoring(session)(PushReceipt)
+        .values(
+            carrier=push.carrier,
+            push_id=push_id,
+            tracking_number=push.tracking_number[:64],
+            received_at=clock.now(),
+        )
+        .on_conflict_do_nothing()
+    )
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return False
+    body = {"push": push.to_payload()}
+    events.record(session, events.Event(topics.PUSH_RECEIVED, "carrier_push", push.carrier, body))
+    return True
+
+
+async def forget_pushes_before(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Deletes at most `limit` push receipts received before `before`, oldest first."""
+    oldest = (
+        select(PushReceipt.carrier, PushReceipt.push_id)
+        .where(PushReceipt.received_at < before)
+        .order_by(PushReceipt.received_at)
+        .limit(limit)
+    )
+    result = await session.execute(
+        delete(PushReceipt).where(tuple_(PushReceipt.carrier, PushReceipt.push_id).in_(oldest))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def tracking_number_taken(session: AsyncSession, *, carrier: str, tracking_number: str) -> bool:

@@ -3,15 +3,14 @@
 Nothing is written before the signature over the raw body is checked against the channel's
 secrets, nor when the payload cannot be mapped. The order is placed through the same intake as
 the API, keyed by channel + the marketplace's order id, so a replay or a burst of identical
-deliveries creates one order. Handled delivery ids are kept for DELIVERY_RETENTION so that a
-replay is answered without the work.
+deliveries creates one order. Handled delivery ids are kept for the webhook retention
+(workflows.forget_webhooks) so that a replay is answered without the work.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -21,11 +20,10 @@ from dingdan.channels.adapters import get_marketplace_format
 from dingdan.channels.adapters.marketplace import MarketplaceFormat, complete_intake, header_value
 from dingdan.channels.errors import MarketplacePayloadError, WebhookSignatureInvalid
 from dingdan.orders.schemas import OrderIn
-from dingdan.platform import clock
 from dingdan.platform.db import Database
+from dingdan.workflows.forget_webhooks import forget_in_batches, retention_cutoff
 from dingdan.workflows.place_order import Intake, submit_order
 
-DELIVERY_RETENTION = timedelta(days=8)
 MAX_DELIVERY_ID_LENGTH = 100
 
 
@@ -87,7 +85,6 @@ def _order_request(fmt: MarketplaceFormat, channel_code: str, raw_body: bytes) -
 
 
 async def purge_old_deliveries(db: Database) -> int:
-    """Scheduled: forget delivery ids older than the retention (replays after that are still
-    caught by channel + external id)."""
-    before = clock.now() - DELIVERY_RETENTION
-    return await db.write(channels.forget_deliveries_before, before=before)
+    """Forget delivery ids older than the webhook retention (replays after that are still
+    caught by channel + external id); the schedule runs forget_webhooks for every kind."""
+    return await forget_in_batches(db, channels.forget_deliveries_before, retention_cutoff())

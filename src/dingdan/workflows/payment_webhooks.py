@@ -1,4 +1,5 @@
-"""Provider webhooks: verified before anything is written, processed once per event id.
+"""Provider webhooks: verified before anything is written, acknowledged once recorded, then
+processed once per event id by the event relay (off the request path).
 
 payment.succeeded moves the order from 待付款 to review or confirmed (orders.rules); a payment
 that arrives for a cancelled or already paid order is recorded and flagged for a refund — it
@@ -19,6 +20,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,8 +37,10 @@ from dingdan.payments.adapters.standard_webhooks import SECRET_PREFIX
 from dingdan.payments.models import Payment
 from dingdan.platform import clock
 from dingdan.platform.db import Database
+from dingdan.platform.events import Event
 from dingdan.platform.settings import Settings, get_settings
 from dingdan.workflows.refund_order import record_refund_outcome
+from dingdan.workflows.webhook_intake import record_delivery
 
 PAYMENT_EVENTS = {
     ProviderEventType.PAYMENT_SUCCEEDED,
@@ -56,14 +60,27 @@ def sandbox_webhook_secrets(settings: Settings) -> list[str]:
 async def receive_webhook(
     db: Database, *, provider: PaymentProvider, headers: Mapping[str, str], body: bytes, secrets: list[str]
 ) -> str:
-    """Verify (raises 401/400 and writes nothing), then apply once; returns what happened."""
+    """Verify (raises 401/400 and writes nothing), then record the event for processing in a
+    short transaction: "accepted", or "duplicate" for a replay (which changes nothing)."""
     event = provider.parse_webhook(headers, body, secrets, clock.now())
-    return await db.write(apply_event, provider_code=provider.code, event=event)
+    accepted = await record_delivery(
+        db, partial(payments.accept_webhook, provider=provider.code, event=event)
+    )
+    return "accepted" if accepted else "duplicate"
+
+
+async def process_webhook(session: AsyncSession, received: Event) -> None:
+    """Subscriber of payments.webhook_received: apply the event, keep what it did on its receipt."""
+    provider_code = received.payload["provider"]
+    event = ProviderEvent.from_payload(received.payload["event"])
+    outcome = await apply_event(session, provider_code=provider_code, event=event)
+    await payments.record_webhook_outcome(
+        session, provider=provider_code, event_id=event.event_id, outcome=outcome
+    )
 
 
 async def apply_event(session: AsyncSession, *, provider_code: str, event: ProviderEvent) -> str:
-    if not await payments.claim_webhook(session, provider=provider_code, event=event):
-        return "duplicate"
+    """Apply a received event (run once per event by the relay); returns what happened."""
     if event.type in PAYMENT_EVENTS:
         return await _apply_payment_event(session, provider_code, event)
     refund = await payments.find_refund_by_provider_id(

@@ -12,8 +12,8 @@ from dingdan.platform.db import Database
 from dingdan.workflows.aftersales_refunds import settle_aftersales_refunds
 from dingdan.workflows.complete_delivered import complete_delivered_orders
 from dingdan.workflows.expire_unpaid import expire_unpaid_orders
+from dingdan.workflows.forget_webhooks import forget_old_webhooks
 from dingdan.workflows.late_payment_refunds import settle_late_payment_refunds
-from dingdan.workflows.marketplace_intake import purge_old_deliveries
 from dingdan.workflows.parcel_jobs import flag_stuck_parcels, poll_carriers
 from dingdan.workflows.payment_webhooks import apply_parked_events
 from dingdan.workflows.place_order import forget_expired_keys
@@ -37,5 +37,5 @@ JOBS: list[ScheduledJob] = [
     ScheduledJob("settle_aftersales_refunds", 30, settle_aftersales_refunds),
     ScheduledJob("settle_late_payment_refunds", 30, settle_late_payment_refunds),
     ScheduledJob("apply_parked_payment_events", 30, apply_parked_events),
-    ScheduledJob("purge_old_webhook_deliveries", 3600, purge_old_deliveries),
+    ScheduledJob("purge_old_webhook_deliveries", 3600, forget_old_webhooks),  # all kinds of receipt
 ]

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from dingdan.payments import events as payment_topics
 from dingdan.platform.events import Subscribers
-from dingdan.workflows import aftersales_refunds, console_push, late_payment_refunds
+from dingdan.shipping import events as shipping_topics
+from dingdan.workflows import (
+    aftersales_refunds,
+    console_push,
+    late_payment_refunds,
+    payment_webhooks,
+    track_parcels,
+)
 from dingdan.workflows.allocate_backorders import on_stock_adjusted
 from dingdan.workflows.notify_codes import CODE_TOPICS, send_code
 from dingdan.workflows.notify_customers import CUSTOMER_TOPICS, notify_customers
@@ -12,6 +20,8 @@ from dingdan.workflows.notify_staff import STAFF_TOPICS, notify_staffs
 
 def build_subscribers(live: console_push.Publish | None = None) -> Subscribers:
     subscribers = Subscribers()
+    subscribers.on(payment_topics.WEBHOOK_RECEIVED, "apply_payment_webhook", payment_webhooks.process_webhook)
+    subscribers.on(shipping_topics.PUSH_RECEIVED, "apply_carrier_push", track_parcels.process_push)
     subscribers.on("inventory.adjusted", "allocate_backorders", on_stock_adjusted)
     for topic in CUSTOMER_TOPICS:
         subscribers.on_batch(topic, "notify_customer", notify_customers)

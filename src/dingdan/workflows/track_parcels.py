@@ -1,16 +1,17 @@
 """Scans reaching parcels: carrier pushes, cancelling a parcel, the simulated carrier's memory.
 
 A push is verified by its carrier adapter before anything is read from it: a bad signature
-changes nothing. Its scans then go through fulfilment.apply_scans, where dedupe keys make
-replays and full-history resends add nothing.
+changes nothing. A verified push is recorded (deduped by the carrier's event id or the body's
+digest) and answered; the event relay then applies its scans through fulfilment.apply_scans,
+where dedupe keys make full-history resends add nothing.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from dingdan.orders import service as orders
 from dingdan.platform import clock
 from dingdan.platform.db import Database
 from dingdan.platform.errors import DomainError, Unauthorized
+from dingdan.platform.events import Event
 from dingdan.shipping import service as shipping
 from dingdan.shipping.adapters.base import (
     Capability,
@@ -38,9 +40,10 @@ from dingdan.shipping.errors import (
     PushRejected,
     UnknownShipment,
 )
-from dingdan.shipping.rules import TrackingStatus
+from dingdan.shipping.rules import TrackingStatus, push_receipt_id
 from dingdan.shipping.schemas import shipment_view
 from dingdan.workflows.fulfilment import apply_scans, expired_scan, parcel_request
+from dingdan.workflows.webhook_intake import record_delivery
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,27 +61,28 @@ class PushUnreadable(DomainError):
     title = "The push is signed but cannot be read"
 
 
-@dataclass(frozen=True)
-class PushResult:
-    reply: PushReply
-    shipment_id: int | None
-    new_scans: int
-
-
 async def ingest_push(
     db: Database, *, carrier: Carrier, headers: Mapping[str, str], body: bytes
-) -> PushResult:
-    """Verify a carrier's push, then keep and apply the scans it carries."""
+) -> PushReply:
+    """Verify a carrier's push and record it for processing in one short transaction; returns
+    the answer for the carrier. A replay is answered the same and changes nothing."""
     try:
         parsed = carrier.parse_push(headers, body, clock.now())
     except PushRejected as exc:
         raise PushNotAuthentic("push refused: {why}", params={"why": exc.why}) from exc
     except PushMalformed as exc:
         raise PushUnreadable(str(exc), field="body") from exc
-    shipment_id, new = await db.write(_apply_push, parsed=parsed, carrier_code=carrier.code)
+    push_id = push_receipt_id(parsed.provider_event_id, body)
+    await record_delivery(db, partial(shipping.accept_push, push=parsed, push_id=push_id))
+    return carrier.push_reply()
+
+
+async def process_push(session: AsyncSession, received: Event) -> None:
+    """Subscriber of shipping.push_received: keep and apply the scans the push carries."""
+    parsed = ParsedPush.from_payload(received.payload["push"])
+    shipment_id, _ = await _apply_push(session, parsed=parsed, carrier_code=parsed.carrier)
     if shipment_id is None:
-        log.info("push from %s for unknown parcel %s ignored", carrier.code, parsed.tracking_number)
-    return PushResult(carrier.push_reply(), shipment_id, new)
+        log.info("push from %s for unknown parcel %s ignored", parsed.carrier, parsed.tracking_number)
 
 
 async def _apply_push(

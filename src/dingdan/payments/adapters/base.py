@@ -74,6 +74,32 @@ class ProviderEvent:
     provider_refund_id: str | None = None
     order_number: str | None = None
 
+    def to_payload(self) -> dict[str, str | None]:
+        """As JSON, for the outbox event that carries it to its processing."""
+        return {
+            "event_id": self.event_id,
+            "type": self.type.value,
+            "provider_payment_id": self.provider_payment_id,
+            "amount": str(self.amount),
+            "currency": self.currency,
+            "occurred_at": self.occurred_at.isoformat(),
+            "provider_refund_id": self.provider_refund_id,
+            "order_number": self.order_number,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, str | None]) -> ProviderEvent:
+        return cls(
+            event_id=str(payload["event_id"]),
+            type=ProviderEventType(str(payload["type"])),
+            provider_payment_id=str(payload["provider_payment_id"]),
+            amount=Decimal(str(payload["amount"])),
+            currency=str(payload["currency"]),
+            occurred_at=datetime.fromisoformat(str(payload["occurred_at"])),
+            provider_refund_id=payload.get("provider_refund_id"),
+            order_number=payload.get("order_number"),
+        )
+
 
 @runtime_checkable
 class PaymentProvider(Protocol):

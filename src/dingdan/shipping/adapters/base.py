@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -109,6 +109,43 @@ class TrackingEvent:
     def dedupe_key(self) -> str:
         return event_dedupe_key(self.carrier, self.tracking_number, self.occurred_at, self.raw_code)
 
+    def to_payload(self) -> dict[str, str | None]:
+        return {
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
+            "occurred_at": self.occurred_at.isoformat(),
+            "status": self.status.value,
+            "source": self.source.value,
+            "reason": self.reason.value if self.reason else None,
+            "description": self.description,
+            "location_text": self.location_text,
+            "city": self.city,
+            "postal_code": self.postal_code,
+            "raw_code": self.raw_code,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> TrackingEvent:
+        reason = payload.get("reason")
+        return cls(
+            **{key: payload[key] for key in _TEXT_FIELDS},
+            occurred_at=datetime.fromisoformat(payload["occurred_at"]),
+            status=TrackingStatus(payload["status"]),
+            source=TrackingSource(payload["source"]),
+            reason=TrackingReason(reason) if reason else None,
+        )
+
+
+_TEXT_FIELDS = (
+    "carrier",
+    "tracking_number",
+    "description",
+    "location_text",
+    "city",
+    "postal_code",
+    "raw_code",
+)
+
 
 @dataclass(frozen=True)
 class ParsedPush:
@@ -126,6 +163,33 @@ class ParsedPush:
     estimated_delivery: datetime | None = None
     provider_gave_up: bool = False
     provider_message: str = ""
+
+    def to_payload(self) -> dict[str, Any]:
+        """As JSON, for the outbox event that carries the verified push to its processing."""
+        return {
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
+            "events": [event.to_payload() for event in self.events],
+            "courier_code": self.courier_code,
+            "provider_event_id": self.provider_event_id,
+            "estimated_delivery": self.estimated_delivery.isoformat() if self.estimated_delivery else None,
+            "provider_gave_up": self.provider_gave_up,
+            "provider_message": self.provider_message,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> ParsedPush:
+        estimated = payload.get("estimated_delivery")
+        return cls(
+            carrier=payload["carrier"],
+            tracking_number=payload["tracking_number"],
+            events=tuple(TrackingEvent.from_payload(event) for event in payload["events"]),
+            courier_code=payload["courier_code"],
+            provider_event_id=payload["provider_event_id"],
+            estimated_delivery=datetime.fromisoformat(estimated) if estimated else None,
+            provider_gave_up=payload["provider_gave_up"],
+            provider_message=payload["provider_message"],
+        )
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Carrier pushes. The raw body is handed to the carrier's adapter, which checks the
-signature before anything is read: a badly signed push gets 401 and changes nothing."""
+signature before anything is read: a badly signed push gets 401 and changes nothing. A good
+one is recorded and answered at once; its scans are applied by the event relay."""
 
 from __future__ import annotations
 
@@ -17,8 +18,7 @@ ANSWERS = {200: {"description": "accepted (replays are accepted and add nothing)
 
 async def _receive(db: DB, request: Request, carrier_code: str) -> Response:
     carrier = get_carriers().get(carrier_code)
-    result = await ingest_push(db, carrier=carrier, headers=dict(request.headers), body=await request.body())
-    reply = result.reply
+    reply = await ingest_push(db, carrier=carrier, headers=dict(request.headers), body=await request.body())
     return Response(reply.body, status_code=reply.status_code, media_type=reply.content_type)
 
 
