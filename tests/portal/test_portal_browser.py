@@ -6,6 +6,8 @@ import itertools
 
 import pytest
 
+from dingdan.main import build_all_subscribers
+from dingdan.platform import events
 from factories.shop import make_sku
 
 pytestmark = pytest.mark.browser
@@ -58,7 +60,13 @@ async def test_register_order_pay_and_change_the_address(live_server, browser, v
     await fits(page, viewport)
     await page.click("button[value=succeed]")
     await page.wait_for_url(f"{live_server}/account/orders/{number}")
-    assert await page.locator("h1 [data-testid=status]").inner_text() == "已確認"
+    # The provider's webhook is answered at once and applied just after: until then the page
+    # says the payment is being confirmed, offers no second payment, and reloads itself.
+    assert await page.locator("[data-testid=confirming-payment]").is_visible()
+    assert await page.locator("[data-testid=pay]").count() == 0
+    await events.Relay(db, build_all_subscribers()).drain()
+    await page.locator("h1 [data-testid=status]", has_text="已確認").wait_for(timeout=10_000)
+    assert await page.locator("[data-testid=confirming-payment]").count() == 0
     assert await page.locator("[data-testid=payment-status]").inner_text() == "已付款"
 
     await page.goto(f"{live_server}/account/orders")

@@ -88,7 +88,10 @@ class WebhookReceipt(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
-    __table_args__ = (Index("ix_payments_webhook_receipt_received_at", "received_at"),)
+    __table_args__ = (
+        Index("ix_payments_webhook_receipt_received_at", "received_at"),
+        Index("ix_payments_webhook_receipt_payment", "provider", "provider_payment_id"),
+    )
 
 
 class ParkedEvent(Base):

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, delete, func, select, tuple_, update
+from sqlalchemy import Table, and_, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,6 +159,25 @@ async def webhook_outcome(session: AsyncSession, *, provider: str, event_id: str
             WebhookReceipt.provider == provider, WebhookReceipt.event_id == event_id
         )
     )
+
+
+async def has_unprocessed_webhook(session: AsyncSession, *, order_number: str) -> bool:
+    """True while a provider's word on this order's payment is received but not yet applied
+    (webhooks are answered first and processed just after): the customer who has just paid
+    sees "payment being confirmed", not "awaiting payment"."""
+    waiting = (
+        select(WebhookReceipt.event_id)
+        .join(
+            Payment,
+            and_(
+                Payment.provider == WebhookReceipt.provider,
+                Payment.provider_payment_id == WebhookReceipt.provider_payment_id,
+            ),
+        )
+        .where(Payment.order_number == order_number, WebhookReceipt.outcome.is_(None))
+        .limit(1)
+    )
+    return (await session.execute(waiting)).first() is not None
 
 
 async def forget_webhooks_before(session: AsyncSession, *, before: datetime, limit: int) -> int:

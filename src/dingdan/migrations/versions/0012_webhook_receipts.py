@@ -22,6 +22,9 @@ def upgrade() -> None:
     with op.batch_alter_table("payments_webhook_receipt", schema=None) as batch_op:
         batch_op.add_column(sa.Column("outcome", sa.String(length=20), nullable=True))
         batch_op.create_index("ix_payments_webhook_receipt_received_at", ["received_at"], unique=False)
+        batch_op.create_index(
+            "ix_payments_webhook_receipt_payment", ["provider", "provider_payment_id"], unique=False
+        )
     # Receipts from before this version were processed in their request.
     op.execute("UPDATE payments_webhook_receipt SET outcome = 'processed'")
     op.create_table(
@@ -41,5 +44,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_shipping_push_receipt_received_at")
     op.drop_table("shipping_push_receipt")
     with op.batch_alter_table("payments_webhook_receipt", schema=None) as batch_op:
+        batch_op.drop_index("ix_payments_webhook_receipt_payment")
         batch_op.drop_index("ix_payments_webhook_receipt_received_at")
         batch_op.drop_column("outcome")
