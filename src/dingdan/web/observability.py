@@ -8,7 +8,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dingdan.platform import logs, metrics
+from dingdan.platform import activity, logs, metrics
 
 log = logging.getLogger("dingdan.access")
 QUIET_PATHS = ("/metrics", "/health", "/static/")
@@ -22,6 +22,7 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        activity.note_request()
         incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")[:64]
         rid = incoming if incoming.isprintable() and incoming else uuid.uuid4().hex
         token = logs.request_id.set(rid)

@@ -1,0 +1,37 @@
+"""The in-process relay yields to requests while they come, and goes at full speed after."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from dingdan.platform import activity, events
+from dingdan.platform.db import Database
+
+HANDLER_SECONDS = 0.2
+
+
+async def _record(session, event: events.Event) -> None:
+    events.record(session, event)
+
+
+async def _timed_batch(db: Database) -> float:
+    async def slow(session, batch):
+        await asyncio.sleep(HANDLER_SECONDS)
+
+    subscribers = events.Subscribers()
+    subscribers.on_batch("test.paced", "slow", slow)
+    relay = events.Relay(db, subscribers)
+    await db.write(_record, events.Event("test.paced", "test", "1"))
+    began = time.monotonic()
+    assert await relay._paced_batch() == 1
+    return time.monotonic() - began
+
+
+async def test_a_relay_batch_is_followed_by_a_pause_only_while_requests_are_being_served(db: Database):
+    activity._last_request[0] = float("-inf")
+    idle = await _timed_batch(db)
+    activity.note_request()
+    busy = await _timed_batch(db)
+    assert idle < 2 * HANDLER_SECONDS  # no pause: nobody to yield to
+    assert busy >= 3 * HANDLER_SECONDS * 0.95  # the batch, then twice its time for the requests
