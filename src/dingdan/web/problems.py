@@ -189,7 +189,7 @@ class OutageNotes:
 async def on_database_error(request: Request, exc: Exception) -> Response:
     """503 with Retry-After when the database cannot be reached; any other error is a 500."""
     if not is_unreachable(exc):
-        return await on_unexpected_error(request, exc)
+        raise exc  # any other error: the server's last-resort handler answers 500 and logs it
     request.app.state.outage_notes.note(exc)
     locale = problem_locale(request)
     return problem(
