@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, tuple_
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dingdan.channels import rules
 from dingdan.channels.errors import ApiKeyNotFound, ChannelInactive, ChannelNotFound, DuplicateChannel
 from dingdan.channels.models import Channel, ChannelApiKey, WebhookDelivery
-from dingdan.platform import clock
+from dingdan.platform import clock, retention
 from dingdan.platform.db import Database
 
 CACHE_SECONDS = 5.0
@@ -248,13 +248,11 @@ async def remember_delivery(
 
 async def forget_deliveries_before(session: AsyncSession, *, before: datetime, limit: int) -> int:
     """Deletes at most `limit` delivery ids received before `before`, oldest first."""
-    oldest = (
-        select(DELIVERIES.c.channel_code, DELIVERIES.c.delivery_id)
-        .where(DELIVERIES.c.received_at < before)
-        .order_by(DELIVERIES.c.received_at)
-        .limit(limit)
+    return await retention.delete_oldest(
+        session,
+        DELIVERIES,
+        key=("channel_code", "delivery_id"),
+        stamp="received_at",
+        before=before,
+        limit=limit,
     )
-    result = await session.execute(
-        delete(DELIVERIES).where(tuple_(DELIVERIES.c.channel_code, DELIVERIES.c.delivery_id).in_(oldest))
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, and_, delete, func, select, tuple_, update
+from sqlalchemy import Table, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,7 @@ from dingdan.payments.adapters.base import ProviderEvent, ProviderEventType, Ref
 from dingdan.payments.errors import PaymentNotRefundable, UnknownPayment
 from dingdan.payments.models import ParkedEvent, Payment, Refund, WebhookReceipt
 from dingdan.payments.rules import PaymentStatus
-from dingdan.platform import clock, events
+from dingdan.platform import clock, events, retention
 
 CAPTURED = [s.value for s in rules.CAPTURED_STATUSES]
 
@@ -182,16 +182,9 @@ async def has_unprocessed_webhook(session: AsyncSession, *, order_number: str) -
 
 async def forget_webhooks_before(session: AsyncSession, *, before: datetime, limit: int) -> int:
     """Deletes at most `limit` receipts received before `before`, oldest first."""
-    oldest = (
-        select(WebhookReceipt.provider, WebhookReceipt.event_id)
-        .where(WebhookReceipt.received_at < before)
-        .order_by(WebhookReceipt.received_at)
-        .limit(limit)
+    return await retention.delete_oldest(
+        session, RECEIPTS, key=("provider", "event_id"), stamp="received_at", before=before, limit=limit
     )
-    result = await session.execute(
-        delete(WebhookReceipt).where(tuple_(WebhookReceipt.provider, WebhookReceipt.event_id).in_(oldest))
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def park_event(session: AsyncSession, *, provider: str, event: ProviderEvent) -> None:

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import RowMapping, Table, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import RowMapping, Table, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dingdan.platform import clock, events
+from dingdan.platform import clock, events, retention
 from dingdan.shipping import events as topics
 from dingdan.shipping.adapters.base import ParsedPush, TrackingEvent
 from dingdan.shipping.errors import ShipmentNotFound, TrackingNumberTaken
@@ -79,16 +79,14 @@ async def accept_push(session: AsyncSession, *, push: ParsedPush, push_id: str) 
 
 async def forget_pushes_before(session: AsyncSession, *, before: datetime, limit: int) -> int:
     """Deletes at most `limit` push receipts received before `before`, oldest first."""
-    oldest = (
-        select(PushReceipt.carrier, PushReceipt.push_id)
-        .where(PushReceipt.received_at < before)
-        .order_by(PushReceipt.received_at)
-        .limit(limit)
+    return await retention.delete_oldest(
+        session,
+        cast(Table, PushReceipt.__table__),
+        key=("carrier", "push_id"),
+        stamp="received_at",
+        before=before,
+        limit=limit,
     )
-    result = await session.execute(
-        delete(PushReceipt).where(tuple_(PushReceipt.carrier, PushReceipt.push_id).in_(oldest))
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def tracking_number_taken(session: AsyncSession, *, carrier: str, tracking_number: str) -> bool:
