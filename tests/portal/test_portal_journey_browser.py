@@ -14,12 +14,14 @@ import httpx
 import pytest
 from PIL import Image
 
-from dingdan.platform import clock
+from dingdan.main import build_all_subscribers
+from dingdan.platform import clock, events
 from dingdan.platform.clock import FrozenClock
+from dingdan.platform.db import Database
 from dingdan.shipping.adapters.sim import SimCarrier
 from dingdan.workflows.carriers import use_carriers
 from dingdan.workflows.load_demo import DEMO_CUSTOMER, DEMO_PASSWORD, load_demo
-from factories.shipping import known_carriers, push_sim, ship, sim_of
+from factories.shipping import known_carriers, ship, sim_of
 
 pytestmark = pytest.mark.browser
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -53,15 +55,19 @@ async def fits(page: Any, viewport: dict[str, int]) -> None:
 
 
 async def deliver(
-    api: httpx.AsyncClient, sim: SimCarrier, frozen: FrozenClock, number: str, staff: Any
+    api: httpx.AsyncClient, db: Database, sim: SimCarrier, frozen: FrozenClock, number: str, staff: Any
 ) -> str:
-    """The warehouse ships with the simulated carrier, which pushes each scan when it happens."""
+    """The warehouse ships with the simulated carrier, which pushes each scan when it happens;
+    each push is answered at once and applied by the relay just after."""
     parcel = await ship(api, number, staff)
     tracking_number = parcel["tracking_number"]
+    relay = events.Relay(db, build_all_subscribers())
     for scan in sim.planned_journey(tracking_number):
         if scan.occurred_at > frozen():
             frozen.advance(seconds=(scan.occurred_at - frozen()).total_seconds())
-        assert (await push_sim(api, sim, tracking_number)).status_code == 200
+        push = sim.build_push(tracking_number)
+        assert (await api.post("/webhooks/sim", content=push.body, headers=push.headers)).status_code == 200
+        await relay.drain()
     return tracking_number
 
 
@@ -144,7 +150,7 @@ async def test_a_demo_customer_from_my_orders_to_a_return_and_public_tracking(
     assert await page.locator("h1 [data-testid=status]").inner_text() == "已確認"
 
     async with httpx.AsyncClient(base_url=live_server) as api:
-        tracking_number = await deliver(api, sim, frozen, number, await login("warehouse"))
+        tracking_number = await deliver(api, db, sim, frozen, number, await login("warehouse"))
     scans = len(sim.planned_journey(tracking_number))
 
     await follow_and_confirm(page, scans, viewport)
