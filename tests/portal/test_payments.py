@@ -48,6 +48,15 @@ async def timeline_topics(client, login, number):
     return [e["topic"] for e in entries]
 
 
+async def events_of(db, topic, number):
+    async with db.read() as session:
+        return await session.scalar(
+            select(func.count())
+            .select_from(EventRow)
+            .where(EventRow.topic == topic, EventRow.aggregate_id == number)
+        )
+
+
 async def paid_order(client, db, customer, price="900"):
     sku = await make_sku(db, stock=5, price=price)
     me = await customer()
@@ -232,13 +241,7 @@ async def test_s_wh_9_provider_refund_echo_is_applied_once(client, db, customer,
     headers, body = build_webhook(echo, secret(client), clock.now())
     assert (await client.post("/webhooks/payments/sandbox", content=body, headers=headers)).status_code == 200
     await client.app.state.relay.drain()
-    async with db.read() as session:
-        refunded = await session.scalar(
-            select(func.count())
-            .select_from(EventRow)
-            .where(EventRow.topic == "order.refunded", EventRow.aggregate_id == order["number"])
-        )
-    assert refunded == 1
+    assert await events_of(db, "order.refunded", order["number"]) == 1
 
 
 async def test_s_wh_8_a_payment_webhook_redelivered_3_days_and_1_hour_later_is_a_duplicate(
@@ -262,10 +265,4 @@ async def test_s_wh_8_a_payment_webhook_redelivered_3_days_and_1_hour_later_is_a
     again = await client.post("/webhooks/payments/sandbox", content=body, headers=headers)
     assert again.status_code == 200 and again.json() == {"outcome": "duplicate"}
     assert await client.app.state.relay.drain() == 0
-    async with db.read() as session:
-        paid = await session.scalar(
-            select(func.count())
-            .select_from(EventRow)
-            .where(EventRow.topic == "order.paid", EventRow.aggregate_id == order["number"])
-        )
-    assert paid == 1
+    assert await events_of(db, "order.paid", order["number"]) == 1
