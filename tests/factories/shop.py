@@ -27,6 +27,7 @@ async def make_sku(
     sku: str | None = None,
     threshold: int = 0,
     attributes: dict[str, str] | None = None,
+    name: str | None = None,
 ) -> str:
     sku = sku or f"SKU-{next(_counter):05d}"
 
@@ -35,7 +36,7 @@ async def make_sku(
             session,
             data=ProductIn.model_validate(
                 {
-                    "name": f"商品 {sku}",
+                    "name": name or f"商品 {sku}",
                     "category": "test",
                     "variants": [
                         {

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-EXAMPLES = int(os.environ.get("DINGDAN_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("DINGDAN_FUZZ_EXAMPLES", "100"))  # `make test-long`: 1,000
 _server = None
 
 

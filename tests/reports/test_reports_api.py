@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from dingdan.main import create_app
 from dingdan.platform.settings import Settings
+from factories.shop import make_sku
 
 REPORTS = ["sales", "orders", "regions", "products", "fulfilment"]
 RANGE = {"from": "2025-03-01", "to": "2025-04-15"}
@@ -80,6 +81,19 @@ async def test_every_report_exports_csv_and_xlsx(client, history, analyst, repor
     first = book.worksheets[0]
     assert [c.value for c in first[1]] == rows[0]
     assert first.max_row == len(rows)
+
+
+async def test_a_product_named_like_a_formula_or_with_control_characters_still_exports(
+    client, db, history, analyst
+):
+    """Found by the contract fuzzer: a control character in a product's name made the XLSX
+    export of the products report a 500; a name starting with "=" must stay text."""
+    await make_sku(db, sku="IDLE-1", name="=1+1\x1d")
+    answer = await client.get("/api/v1/reports/products", params={**RANGE, "format": "xlsx"}, headers=analyst)
+    assert answer.status_code == 200, answer.text
+    slow_movers = load_workbook(io.BytesIO(answer.content))["slow_movers"]
+    (name,) = [c for row in slow_movers.iter_rows() for c in row if c.value == "=1+1"]
+    assert name.data_type == "s"
 
 
 async def test_regions_rank_counties_and_drill_into_districts(client, history, analyst):

@@ -18,7 +18,8 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from dingdan.channels.errors import ImportFileError, ImportTooLarge
-from dingdan.channels.import_template import Column, ImportKind, unguard_csv_value
+from dingdan.channels.import_template import Column, ImportKind
+from dingdan.platform.spreadsheets import unguard_formula
 
 _MIB = 1024 * 1024
 _ENCODING_PROBE_BYTES = 64 * 1024
@@ -110,7 +111,7 @@ def _numbered_csv_records(reader: Iterator[list[str]], encoding: str) -> Iterato
 
 
 def _csv_cell_text(value: Any, column: Column) -> str:
-    return unguard_csv_value(value).strip() if isinstance(value, str) else ""
+    return unguard_formula(value).strip() if isinstance(value, str) else ""
 
 
 # XLSX --------------------------------------------------------------------------------------

@@ -16,11 +16,11 @@ from types import MappingProxyType
 from typing import Literal
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from dingdan.channels.errors import ImportFileError
+from dingdan.platform.spreadsheets import guard_formula, xlsx_cell
 
 HeaderLanguage = Literal["en", "zh-Hant"]
 
@@ -117,22 +117,6 @@ def find_payment_method(text: str) -> str | None:
     return _PAYMENT_BY_KEY.get(header_key(text))
 
 
-# A value starting with one of these is run as a formula when a CSV is opened in a spreadsheet.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def guard_csv_value(value: str) -> str:
-    """Prefix an apostrophe so spreadsheets show the value instead of evaluating it."""
-    return "'" + value if value.lstrip("'").startswith(_FORMULA_START) else value
-
-
-def unguard_csv_value(value: str) -> str:
-    """Undo `guard_csv_value`."""
-    if value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START):
-        return value[1:]
-    return value
-
-
 SAMPLE_ROW: Mapping[str, str] = MappingProxyType(
     {
         "order_ref": "A0001",
@@ -179,7 +163,7 @@ def _csv_bytes(headers: list[str], table: Iterable[list[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers)
-    writer.writerows([guard_csv_value(value) for value in values] for values in table)
+    writer.writerows([guard_formula(value) for value in values] for values in table)
     # The byte order mark is how Excel knows a CSV is UTF-8 and shows Chinese correctly.
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -191,19 +175,9 @@ def _xlsx_bytes(headers: list[str], table: Iterable[list[str]]) -> bytes:
     for index, header in enumerate(headers, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(12, len(header) * 2 + 2)
     bold = Font(bold=True)
-    sheet.append([_text_cell(sheet, header, font=bold) for header in headers])
+    sheet.append([xlsx_cell(sheet, header, font=bold) for header in headers])
     for values in table:
-        sheet.append([_text_cell(sheet, value) for value in values])
+        sheet.append([xlsx_cell(sheet, value or "") for value in values])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _text_cell(sheet: object, value: str, font: Font | None = None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value or None)
-    # Stored as text: phone numbers keep their leading zero and "=..." is never a formula.
-    cell.data_type = "s"
-    cell.number_format = "@"
-    if font is not None:
-        cell.font = font
-    return cell

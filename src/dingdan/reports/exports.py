@@ -13,6 +13,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from dingdan.platform.spreadsheets import guard_formula, xlsx_cell
+
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -27,6 +29,8 @@ class Sheet:
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return guard_formula(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -36,15 +40,13 @@ def to_csv(sheets: Sequence[Sheet]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     sheet = sheets[0]
-    writer.writerow(sheet.columns)
+    writer.writerow([_text(name) for name in sheet.columns])
     writer.writerows([_text(cell) for cell in row] for row in sheet.rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, dict | list):
-        return str(value)
-    return value
+def _cell(page: Any, value: Any) -> Any:
+    return xlsx_cell(page, str(value) if isinstance(value, dict | list) else value)
 
 
 def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
@@ -52,9 +54,9 @@ def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
     book.remove(book.active)
     for sheet in sheets:
         page = book.create_sheet(sheet.name[:31])
-        page.append(list(sheet.columns))
+        page.append([_cell(page, name) for name in sheet.columns])
         for row in sheet.rows:
-            page.append([_cell(value) for value in row])
+            page.append([_cell(page, value) for value in row])
         for cells in page.iter_rows(min_row=2):
             for cell in cells:
                 if isinstance(cell.value, Decimal):

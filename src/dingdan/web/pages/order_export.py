@@ -12,6 +12,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from dingdan.platform.money import money_text
+from dingdan.platform.spreadsheets import guard_formula, xlsx_cell
 from dingdan.web.i18n import SHOP_TZ
 
 COLUMNS = (
@@ -74,11 +75,16 @@ def export_row(order: Mapping[Any, Any], lines: Sequence[Mapping[Any, Any]]) -> 
     ]
 
 
+MONEY_COLUMNS = frozenset(COLUMNS.index(c) for c in ("subtotal", "shipping_fee", "discount", "total"))
+
+
 def to_csv(rows: Sequence[list[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    writer.writerows(rows)
+    writer.writerows(
+        [v if i in MONEY_COLUMNS else guard_formula(v) for i, v in enumerate(row)] for row in rows
+    )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -86,9 +92,8 @@ def to_xlsx(rows: Sequence[list[str]]) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("orders")
     sheet.append(list(COLUMNS))
-    money_columns = {COLUMNS.index(c) for c in ("subtotal", "shipping_fee", "discount", "total")}
     for row in rows:
-        sheet.append([Decimal(v) if i in money_columns else v for i, v in enumerate(row)])
+        sheet.append([Decimal(v) if i in MONEY_COLUMNS else xlsx_cell(sheet, v) for i, v in enumerate(row)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
