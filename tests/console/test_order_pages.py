@@ -143,3 +143,17 @@ async def test_a_changed_price_needs_a_reason_and_bad_input_is_shown(client, db,
     assert await stock_of(db, cup) == (10, 0, 10)
     analyst = await console("analyst")
     assert (await analyst.get("/console/orders/new")).status_code == 403
+
+
+async def test_a_refused_phone_order_says_why_in_the_console_language(client, db, login, console):
+    cup = await make_sku(db, stock=1, price="300")
+    page = await console("clerk")
+    data = {"csrf_token": page.csrf, "idempotency_key": "k-refused", "channel": "manual", "payment_method": "cod",
+            "customer_name": "林志豪", "customer_phone": "0933555777", "city": "臺中市", "district": "西屯區",
+            "postal_code": "407", "line1": "臺灣大道三段 99 號", "sku": [cup], "quantity": ["5"], "unit_price": [""]}
+    refused = await page.post("/console/orders/new", data=data)
+    assert refused.status_code == 422
+    assert f"{cup} 庫存不足" in refused.text and "not enough stock" not in refused.text
+    in_english = await page.post("/console/orders/new?lang=en", data={**data, "idempotency_key": "k-refused-en"})
+    assert f"not enough stock for {cup}" in in_english.text
+    assert await stock_of(db, cup) == (1, 0, 1)

@@ -19,7 +19,7 @@ from dingdan.web.api.imports import job_view, start_upload, template_response
 from dingdan.web.csrf import verify_csrf
 from dingdan.web.deps import DB, Principal
 from dingdan.web.pages.session import staff_page
-from dingdan.web.pages.templating import render
+from dingdan.web.pages.templating import refusal_text, render
 from dingdan.workflows.import_jobs import import_after_dry_run
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -161,7 +161,7 @@ async def upload(
     except DomainError as refused:
         async with db.read() as session:
             listed = [c for c in await channels.list_channels(session) if c.active]
-        context = {"channels": listed, "jobs": [], "error": refused.detail}
+        context = {"channels": listed, "jobs": [], "error": refusal_text(request, refused)}
         return render(request, "console/import.html", context, status=refused.status)
     return RedirectResponse(f"/console/import/{job_id}", status_code=303)
 

@@ -21,6 +21,7 @@ from dingdan.web.csrf import verify_csrf
 from dingdan.web.deps import DB, Principal
 from dingdan.web.pages.order_forms import ADDRESS_FIELDS
 from dingdan.web.pages.session import staff_page
+from dingdan.web.pages.templating import refusal_text
 from dingdan.web.pages.wording import render_console
 from dingdan.workflows.order_notes import add_note
 from dingdan.workflows.place_order import Intake, submit_order
@@ -127,7 +128,8 @@ async def new_order_submit(request: Request, db: DB, who: Placer) -> Response:
     except ValidationError as error:
         return await _form(request, db, values, _pydantic_errors(error))
     except DomainError as error:
-        return await _form(request, db, values, [{"field": error.field or "/", "message": error.detail}])
+        refusal = {"field": error.field or "/", "message": refusal_text(request, error)}
+        return await _form(request, db, values, [refusal])
     number = placed.body["number"]
     if placed.created and overridden:
         await db.write(

@@ -9,11 +9,18 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dingdan.platform.errors import DomainError
 from dingdan.web import i18n
 from dingdan.web.pages.session import can
+from dingdan.web.problems import localise
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def refusal_text(request: Request, error: DomainError) -> str:
+    """Why an action was refused, in the page's language."""
+    return localise(i18n.pick_locale(request), error.template, error.params)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> Response:
@@ -31,6 +38,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         staff=getattr(request.state, "staff", None),
         can=lambda permission: can(getattr(request.state, "staff", None), permission),
         path=request.url.path,
+        refusal=lambda error: localise(locale, error.template, error.params),
     )
     response = templates.TemplateResponse(request, name, context, status_code=status)
     if request.query_params.get("lang") in i18n.LOCALES:
