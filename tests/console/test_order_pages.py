@@ -130,12 +130,18 @@ async def test_s_idem_11_a_phone_order_is_placed_once_even_when_submitted_twice(
     assert "改價原因" in order and "老客戶優惠" in order and "林志豪" in order
 
 
+def phone_order(csrf: str, key: str, sku: str, *, quantity: str, unit_price: str) -> dict[str, object]:
+    """The phone-order form as a clerk fills it in: one line, cash on delivery."""
+    return {"csrf_token": csrf, "idempotency_key": key, "channel": "manual", "payment_method": "cod",
+            "customer_name": "林志豪", "customer_phone": "0933555777", "city": "臺中市", "district": "西屯區",
+            "postal_code": "407", "line1": "臺灣大道三段 99 號", "sku": [sku], "quantity": [quantity],
+            "unit_price": [unit_price]}  # fmt: skip
+
+
 async def test_a_changed_price_needs_a_reason_and_bad_input_is_shown(client, db, login, console):
     cup = await make_sku(db, stock=10, price="300")
     page = await console("clerk")
-    data = {"csrf_token": page.csrf, "idempotency_key": "k1", "channel": "manual", "payment_method": "cod",
-            "customer_name": "林志豪", "customer_phone": "0933555777", "city": "臺中市", "district": "西屯區",
-            "postal_code": "407", "line1": "臺灣大道三段 99 號", "sku": [cup], "quantity": ["1"], "unit_price": ["1"]}
+    data = phone_order(page.csrf, "k1", cup, quantity="1", unit_price="1")
     no_reason = await page.post("/console/orders/new", data=data)
     assert no_reason.status_code == 422 and "請填寫改價原因" in no_reason.text
     no_lines = await page.post("/console/orders/new", data={**data, "sku": [], "quantity": [], "unit_price": []})
@@ -148,9 +154,7 @@ async def test_a_changed_price_needs_a_reason_and_bad_input_is_shown(client, db,
 async def test_a_refused_phone_order_says_why_in_the_console_language(client, db, login, console):
     cup = await make_sku(db, stock=1, price="300")
     page = await console("clerk")
-    data = {"csrf_token": page.csrf, "idempotency_key": "k-refused", "channel": "manual", "payment_method": "cod",
-            "customer_name": "林志豪", "customer_phone": "0933555777", "city": "臺中市", "district": "西屯區",
-            "postal_code": "407", "line1": "臺灣大道三段 99 號", "sku": [cup], "quantity": ["5"], "unit_price": [""]}
+    data = phone_order(page.csrf, "k-refused", cup, quantity="5", unit_price="")
     refused = await page.post("/console/orders/new", data=data)
     assert refused.status_code == 422
     assert f"{cup} 庫存不足" in refused.text and "not enough stock" not in refused.text
