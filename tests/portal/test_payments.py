@@ -32,14 +32,15 @@ async def start_payment(client, me, number):
     return response.json()
 
 
-async def pay_in_sandbox(client, redirect_url, outcome="succeed"):
+async def pay_in_sandbox(client, redirect_url, outcome="succeed", apply=True):
     """What the customer does on the hosted page: open it, press pay (or fail)."""
     page = await client.get(redirect_url)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     back = await client.post(redirect_url, data={"outcome": outcome, "csrf_token": token})
     # The provider's webhook is processed off the request path: one relay batch applies it
     # (and leaves the reactions to it, such as an automatic refund, to later batches).
-    await client.app.state.relay.deliver_batch()
+    if apply:
+        await client.app.state.relay.deliver_batch()
     return back
 
 
@@ -83,6 +84,21 @@ async def test_pay_in_the_sandbox_moves_the_order_to_be_shipped(client, db, cust
     assert await stock_of(db, sku) == (5, 1, 4)
     topics = await timeline_topics(client, login, order["number"])
     assert topics[-3:] == ["order.payment_started", "order.paid", "order.confirmed"]
+
+
+async def test_the_api_says_a_payment_is_being_confirmed_until_its_webhook_is_applied(client, db, customer):
+    sku = await make_sku(db, stock=5, price="900")
+    me = await customer()
+    order = await place_mine(client, me, (sku, 1))
+    assert order["payment_confirming"] is False and "pay" in order["actions"]
+    started = await start_payment(client, me, order["number"])
+    await pay_in_sandbox(client, started["redirect_url"], apply=False)
+    waiting = (await client.get(f"/api/v1/me/orders/{order['number']}", headers=me)).json()
+    assert (waiting["status"], waiting["payment_confirming"]) == ("pending_payment", True)
+    assert "pay" not in waiting["actions"]  # paying again now would open a second payment
+    await client.app.state.relay.deliver_batch()
+    applied = (await client.get(f"/api/v1/me/orders/{order['number']}", headers=me)).json()
+    assert (applied["status"], applied["payment_confirming"]) == ("confirmed", False)
 
 
 async def test_a_failed_payment_can_be_tried_again(client, db, customer):

@@ -168,6 +168,9 @@ class MyOrderOut(BaseModel):
     total: str
     note: str
     actions: list[CustomerAction]
+    payment_confirming: bool = Field(
+        False, description="the provider says paid; the payment is being applied: do not offer to pay again"
+    )
     payments: list[MyPaymentOut]
     refunds: list[MyRefundOut]
     parcels: list[TrackedParcel] = Field(default_factory=list)

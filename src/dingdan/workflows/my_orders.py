@@ -58,7 +58,12 @@ async def list_page(
 
 
 async def detail(session: AsyncSession, *, number: str, customer_id: int) -> dict[str, Any]:
-    """The customer's order with lines, payments, refunds and parcels: six statements."""
+    """The customer's order with lines, payments, refunds and parcels: six statements, and a
+    seventh while it waits for payment.
+
+    `payment_confirming` is true while the provider's word on a payment is received but not yet
+    applied (webhooks are answered first, processed just after): the customer who has just
+    paid is told so, and is not offered to pay again, which would open a second payment."""
     row = await get_own_order_row(session, number=number, customer_id=customer_id)
     lines = await orders.get_lines(session, order_ids=[row["id"]])
     paid, refunded = await payments.list_for_orders(session, order_numbers=[number])
@@ -68,7 +73,13 @@ async def detail(session: AsyncSession, *, number: str, customer_id: int) -> dic
         [_columns(p, "id", "provider", "status", "amount", "created_at") for p in paid],
         [_columns(r, "id", "status", "amount", "created_at") for r in refunded],
     )
-    return {**view, "parcels": await track_lookup.parcels_of_order(session, order_id=row["id"])}
+    confirming = row["status"] == "pending_payment" and await payments.has_unprocessed_webhook(
+        session, order_number=number
+    )
+    if confirming:
+        view["actions"] = [action for action in view["actions"] if action != "pay"]
+    parcels = await track_lookup.parcels_of_order(session, order_id=row["id"])
+    return {**view, "payment_confirming": confirming, "parcels": parcels}
 
 
 def _columns(obj: object, *names: str) -> dict[str, Any]:

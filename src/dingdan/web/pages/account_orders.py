@@ -16,7 +16,6 @@ from dingdan.orders.customer_queries import MyOrderFilters
 from dingdan.orders.customer_view import ChangeAddressIn, MyOrderIn
 from dingdan.orders.errors import OrderNotFound
 from dingdan.orders.states import Tab
-from dingdan.payments import service as payments
 from dingdan.platform import clock
 from dingdan.platform.errors import DomainError
 from dingdan.platform.pagination import decode_cursor
@@ -175,19 +174,14 @@ async def detail_page(
             after = await my_aftersales.overview(
                 session, order_number=number, customer=my_aftersales.customer_ref(who.id, who.label)
             )
-            confirming = order["status"] == "pending_payment" and await payments.has_unprocessed_webhook(
-                session, order_number=number
-            )
     except OrderNotFound:
         return render(request, "account/not_found.html", {"number": number}, status=404)
-    if confirming:  # paying again now would open a second payment
-        order = {**order, "actions": [a for a in order["actions"] if a != "pay"]}
     context = {
         "o": order,
         "after": page_photos(after),
         "error": error,
         "form": form,
-        "confirming_payment": confirming,
+        "confirming_payment": order["payment_confirming"],
     }
     return render(request, "account/order.html", context, status=status)
 
