@@ -31,20 +31,30 @@ VAR = Path("var/bench")
 
 def fresh_database(kind: str, name: str = "dingdan_bench") -> str:
     """A new, migrated database; returns its async URL."""
+    drop_database(kind, name)
     if kind == "sqlite":
         VAR.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{VAR}/{name}.sqlite3{suffix}").unlink(missing_ok=True)
         url = f"sqlite+aiosqlite:///{VAR}/{name}.sqlite3"
     else:
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             conn.execute(text(f"CREATE DATABASE {name}"))
         admin.dispose()
         url = PG_ADMIN.rsplit("/", 1)[0].replace("+psycopg2", "+asyncpg") + f"/{name}"
     migrate.upgrade(url)
     return url
+
+
+def drop_database(kind: str, name: str) -> None:
+    """Removes a database `fresh_database` made."""
+    if kind == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{VAR}/{name}.sqlite3{suffix}").unlink(missing_ok=True)
+        return
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
 
 
 def kept_database(name: str) -> str:

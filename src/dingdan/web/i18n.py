@@ -49,8 +49,8 @@ def translations(locale: str) -> Translations:
 
 
 def pick_locale(request: Request, default: str = DEFAULT_LOCALE) -> str:
-    asked = request.query_params.get("lang") or request.cookies.get(LOCALE_COOKIE)
-    if asked in LOCALES:
+    asked = (request.query_params.get("lang") or request.cookies.get(LOCALE_COOKIE) or "").replace("-", "_")
+    if asked in LOCALES:  # zh_Hant, or zh-Hant as a language tag spells it
         return asked
     return header_locale(request.headers.get("accept-language", "")) or default
 

@@ -186,19 +186,24 @@ class OutageNotes:
         self.noted_at, self.refused_since = now, 0
 
 
+# PostgreSQL refuses text holding a NUL character (SQLite stores it); the statement failed,
+# so its transaction changed nothing, and the caller hears that the text was refused.
+UNSTORABLE_TEXT = {"22021", "22P05"}  # character_not_in_repertoire, untranslatable_character
+
+
 async def on_database_error(request: Request, exc: Exception) -> Response:
-    """503 with Retry-After when the database cannot be reached; any other error is a 500."""
+    """503 with Retry-After when the database cannot be reached; 422 for text the database
+    cannot store; any other error is a 500."""
+    locale = problem_locale(request)
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in UNSTORABLE_TEXT:
+        detail = localise(locale, "text must not contain NUL characters (\\u0000)")
+        return problem(422, "invalid-input", localise(locale, "Invalid input"), detail)
     if not is_unreachable(exc):
         raise exc  # any other error: the server's last-resort handler answers 500 and logs it
     request.app.state.outage_notes.note(exc)
-    locale = problem_locale(request)
-    return problem(
-        503,
-        "service-unavailable",
-        localise(locale, "Service unavailable"),
-        localise(locale, "the database cannot be reached; try again shortly"),
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    detail = localise(locale, "the database cannot be reached; try again shortly")
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return problem(503, "service-unavailable", localise(locale, "Service unavailable"), detail, headers=retry)
 
 
 PROBLEM_SCHEMA = {
