@@ -48,11 +48,15 @@ def translations(locale: str) -> Translations:
     return Translations(buffer)
 
 
+def named_locale(name: str | None) -> str | None:
+    """The locale `name` names (zh_Hant, or zh-Hant as a language tag spells it), if we speak it."""
+    locale = (name or "").replace("-", "_")
+    return locale if locale in LOCALES else None
+
+
 def pick_locale(request: Request, default: str = DEFAULT_LOCALE) -> str:
-    asked = (request.query_params.get("lang") or request.cookies.get(LOCALE_COOKIE) or "").replace("-", "_")
-    if asked in LOCALES:  # zh_Hant, or zh-Hant as a language tag spells it
-        return asked
-    return header_locale(request.headers.get("accept-language", "")) or default
+    asked = named_locale(request.query_params.get("lang") or request.cookies.get(LOCALE_COOKIE))
+    return asked or header_locale(request.headers.get("accept-language", "")) or default
 
 
 def header_locale(header: str) -> str | None:

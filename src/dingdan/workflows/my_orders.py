@@ -59,7 +59,7 @@ async def list_page(
 
 async def detail(session: AsyncSession, *, number: str, customer_id: int) -> dict[str, Any]:
     """The customer's order with lines, payments, refunds and parcels: six statements, and a
-    seventh while it waits for payment.
+    seventh while a started payment waits.
 
     `payment_confirming` is true while the provider's word on a payment is received but not yet
     applied (webhooks are answered first, processed just after): the customer who has just
@@ -73,9 +73,8 @@ async def detail(session: AsyncSession, *, number: str, customer_id: int) -> dic
         [_columns(p, "id", "provider", "status", "amount", "created_at") for p in paid],
         [_columns(r, "id", "status", "amount", "created_at") for r in refunded],
     )
-    confirming = row["status"] == "pending_payment" and await payments.has_unprocessed_webhook(
-        session, order_number=number
-    )
+    waiting = bool(paid) and row["status"] == "pending_payment"  # only a started payment has webhooks
+    confirming = waiting and await payments.has_unprocessed_webhook(session, order_number=number)
     if confirming:
         view["actions"] = [action for action in view["actions"] if action != "pay"]
     parcels = await track_lookup.parcels_of_order(session, order_id=row["id"])

@@ -41,6 +41,6 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         refusal=lambda error: localise(locale, error.template, error.params),
     )
     response = templates.TemplateResponse(request, name, context, status_code=status)
-    if request.query_params.get("lang", "").replace("-", "_") in i18n.LOCALES:
+    if i18n.named_locale(request.query_params.get("lang")):
         response.set_cookie(i18n.LOCALE_COOKIE, locale, max_age=365 * 86400, samesite="lax", httponly=True)
     return response
