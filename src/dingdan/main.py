@@ -52,6 +52,7 @@ from dingdan.web.origin import RequestOrigin
 from dingdan.web.pages import account_aftersales, account_orders, account_session, sandbox_pay
 from dingdan.web.pages import track as track_page
 from dingdan.web.ratelimit import build_rate_limits
+from dingdan.web.routing import add_routes
 from dingdan.workflows.console_push import Publish
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
 from dingdan.workflows.refund_order import use_payment_providers
@@ -92,16 +93,14 @@ def build_all_subscribers(live: Publish | None = None) -> Subscribers:
 def _include_webhooks_first(app: FastAPI) -> None:
     """Providers' deliveries come in bursts and must be answered fast: their routes are
     matched first (no other route starts with /webhooks/, so none is shadowed)."""
-    app.include_router(payments.webhooks)
-    app.include_router(shipping_webhooks.router)
-    app.include_router(webhooks.router)
+    add_routes(app, payments.webhooks, shipping_webhooks.router, webhooks.router)
 
 
 def _wire_customer_portal(app: FastAPI, settings: Settings) -> None:
     """Customer accounts and orders, payment providers and their webhooks, the portal pages."""
     for module in (me, my_orders, my_aftersales, payments, sandbox_pay, account_session, account_orders):
-        app.include_router(module.router)
-    app.include_router(account_aftersales.router)
+        add_routes(app, module.router)
+    add_routes(app, account_aftersales.router)
     app.state.payment_providers = ProviderRegistry(
         [SandboxProvider(clock=clock.now, pay_page_url=f"/payments/{SANDBOX_CODE}")]
     )
@@ -211,7 +210,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         report_api,
         audit,
     ):
-        app.include_router(module.router)
+        add_routes(app, module.router)
     pages.install(app)
     _wire_customer_portal(app, settings)
     app.add_middleware(CsrfCookie)

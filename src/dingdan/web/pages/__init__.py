@@ -8,6 +8,7 @@ from starlette.responses import RedirectResponse, Response
 
 from dingdan.web.pages.session import LoginRequired, PageForbidden, login_url
 from dingdan.web.pages.templating import render
+from dingdan.web.routing import add_routes
 
 STATIC_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "static"
 
@@ -47,8 +48,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, on_login_required)
     app.add_exception_handler(PageForbidden, on_forbidden)
-    app.include_router(console.router)
-    app.include_router(aftersales.router)
+    add_routes(app, console.router, aftersales.router)
     # Fixed paths (/console/orders/new, /bulk) before the /console/orders/{number} pages.
     for module in (
         order_entry,
@@ -66,7 +66,7 @@ def install(app: FastAPI) -> None:
         shipping_desk,
         audit_log,
     ):
-        app.include_router(module.router)
+        add_routes(app, module.router)
 
     @app.get("/", include_in_schema=False)
     async def home() -> Response:
