@@ -12,7 +12,7 @@ from factories.shop import make_sku
 from portal.conftest import place_mine
 
 MANY = 2500
-BUDGET = 5  # orders page, its lines, product images, tab counts (+ the token check when not cached)
+BUDGET = 4  # orders page, its lines with their images, tab counts, the token check
 
 
 async def _clone_orders(db, number: str, count: int) -> None:

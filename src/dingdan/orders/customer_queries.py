@@ -64,6 +64,22 @@ def _conditions(customer_id: int, filters: MyOrderFilters) -> list[ColumnElement
     return found
 
 
+# What a row of the list shows and its actions need; the order's other columns (the stored
+# first answer, review notes, addresses) were most of what a page read and decoded.
+LIST_COLUMNS = (
+    ORDERS.c.id,
+    ORDERS.c.number,
+    ORDERS.c.status,
+    ORDERS.c.payment_status,
+    ORDERS.c.payment_method,
+    ORDERS.c.fulfillment_status,
+    ORDERS.c.currency,
+    ORDERS.c.total,
+    ORDERS.c.item_count,
+    ORDERS.c.created_at,
+)
+
+
 async def list_own_orders(
     session: AsyncSession,
     *,
@@ -79,7 +95,7 @@ async def list_own_orders(
         conditions.append(ORDERS.c.status.in_([s.value for s in statuses_in_tab(tab)]))
     if after_id:
         conditions.append(ORDERS.c.id < after_id)
-    stmt = select(ORDERS).where(*conditions).order_by(ORDERS.c.id.desc()).limit(limit + 1)
+    stmt = select(*LIST_COLUMNS).where(*conditions).order_by(ORDERS.c.id.desc()).limit(limit + 1)
     rows = list((await session.execute(stmt)).mappings())
     return rows[:limit], len(rows) > limit
 
