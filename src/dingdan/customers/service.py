@@ -17,6 +17,7 @@ from dingdan.customers.errors import (
 )
 from dingdan.customers.models import Account, Session
 from dingdan.platform import clock, events
+from dingdan.platform.fastread import FastRead, Reader
 
 
 @dataclass(frozen=True)
@@ -98,21 +99,31 @@ async def issue_token(session: AsyncSession, *, account: Account, user_agent: st
     return token
 
 
-_SESSION_OF_TOKEN = (
-    select(Account.id, Account.email, Account.mobile, Session.id, Session.expires_at, Session.revoked_at)
+# Every signed-in customer's request reads it: run on the driver directly (platform/fastread.py).
+_SESSION_OF_TOKEN = FastRead(
+    select(
+        Account.id.label("customer_id"),
+        Account.email,
+        Account.mobile,
+        Session.id.label("session_id"),
+        Session.expires_at,
+        Session.revoked_at,
+    )
     .join(Account, Account.id == Session.customer_id)
     .where(Session.token_hash == bindparam("token_hash"), Account.active.is_(True))
 )
 
 
-async def verify_token(session: AsyncSession, *, token: str) -> CustomerPrincipal:
+async def verify_token(reader: Reader, *, token: str) -> CustomerPrincipal:
     """Looked up on every request, never cached: a signed-out session is refused by every
     process from the moment the sign-out commits."""
     token_hash = rules.hash_token(token)
-    row = (await session.execute(_SESSION_OF_TOKEN, {"token_hash": token_hash})).first()
-    if row is None or row[5] is not None or row[4] <= clock.now():
+    rows = await _SESSION_OF_TOKEN.rows(reader, {"token_hash": token_hash})
+    row = rows[0] if rows else None
+    if row is None or row["revoked_at"] is not None or row["expires_at"] <= clock.now():
         raise InvalidCustomerToken("token missing, expired or revoked")
-    return CustomerPrincipal(row[0], row[1] or row[2] or "", row[3], token_hash)
+    contact = row["email"] or row["mobile"] or ""
+    return CustomerPrincipal(row["customer_id"], contact, row["session_id"], token_hash)
 
 
 async def list_sessions(session: AsyncSession, *, customer_id: int) -> list[Session]:

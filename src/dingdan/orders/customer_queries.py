@@ -6,17 +6,19 @@ page costs the same with ten orders or ten thousand.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, func, or_, select
+from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.orders.errors import OrderNotFound
 from dingdan.orders.service import LINES, ORDERS
 from dingdan.orders.states import TAB_OF, OrderStatus, Tab, statuses_in_tab
+from dingdan.platform.fastread import FastRead, Reader
 from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
 
 
@@ -80,36 +82,61 @@ LIST_COLUMNS = (
 )
 
 
+def _page(tab: Tab | None) -> FastRead:
+    conditions = [ORDERS.c.customer_id == bindparam("customer_id"), ORDERS.c.id < bindparam("before")]
+    if tab is not None:
+        conditions.append(ORDERS.c.status.in_([s.value for s in statuses_in_tab(tab)]))
+    newest_first = select(*LIST_COLUMNS).where(*conditions).order_by(ORDERS.c.id.desc())
+    return FastRead(newest_first.limit(bindparam("limit")))
+
+
+def _counts(conditions: list[ColumnElement[bool]]) -> Select[str, int]:
+    return select(ORDERS.c.status, func.count().label("orders")).where(*conditions).group_by(ORDERS.c.status)
+
+
+# A page without filters, the one nearly every visit opens, runs on the driver directly
+# (platform/fastread.py): one prebuilt statement per tab, and one for the tab counts.
+NO_FILTERS = MyOrderFilters()
+NO_CURSOR = 2**63 - 1
+_PAGES = {tab: _page(tab) for tab in (None, *Tab)}
+_COUNTS = FastRead(_counts([ORDERS.c.customer_id == bindparam("customer_id")]))
+
+
 async def list_own_orders(
-    session: AsyncSession,
+    reader: Reader,
     *,
     customer_id: int,
     filters: MyOrderFilters,
     tab: Tab | None = None,
     after_id: int | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
-) -> tuple[list[RowMapping], bool]:
+) -> tuple[list[Mapping[Any, Any]], bool]:
     """(rows newest first, whether more follow): one statement."""
+    if filters == NO_FILTERS:
+        params = {"customer_id": customer_id, "before": after_id or NO_CURSOR, "limit": limit + 1}
+        found: list[Mapping[Any, Any]] = list(await _PAGES[tab].rows(reader, params))
+        return found[:limit], len(found) > limit
     conditions = _conditions(customer_id, filters)
     if tab is not None:
         conditions.append(ORDERS.c.status.in_([s.value for s in statuses_in_tab(tab)]))
     if after_id:
         conditions.append(ORDERS.c.id < after_id)
     stmt = select(*LIST_COLUMNS).where(*conditions).order_by(ORDERS.c.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).mappings())
+    rows: list[Mapping[Any, Any]] = list((await reader.execute(stmt)).mappings())
     return rows[:limit], len(rows) > limit
 
 
-async def count_by_tab(session: AsyncSession, *, customer_id: int, filters: MyOrderFilters) -> dict[str, Any]:
+async def count_by_tab(reader: Reader, *, customer_id: int, filters: MyOrderFilters) -> dict[str, Any]:
     """Orders per tab (and "all") under the same filters: one statement."""
-    stmt = (
-        select(ORDERS.c.status, func.count())
-        .where(*_conditions(customer_id, filters))
-        .group_by(ORDERS.c.status)
-    )
+    if filters == NO_FILTERS:
+        found = await _COUNTS.rows(reader, {"customer_id": customer_id})
+    else:
+        found = [
+            dict(r) for r in (await reader.execute(_counts(_conditions(customer_id, filters)))).mappings()
+        ]
     counts = {tab.value: 0 for tab in Tab}
-    for status, count in await session.execute(stmt):
-        counts[TAB_OF[OrderStatus(status)].value] += count
+    for row in found:
+        counts[TAB_OF[OrderStatus(row["status"])].value] += row["orders"]
     counts["all"] = sum(counts.values())
     return counts
 

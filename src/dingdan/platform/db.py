@@ -20,9 +20,17 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
+
+from dingdan.platform import fastread
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -104,6 +112,13 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._read_sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A read on a plain connection, for the hot read paths whose statements are all Core
+        (no ORM entities): a third of the CPU of opening a session for it."""
+        async with self.read_engine.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:
@@ -252,12 +267,19 @@ class StatementCounter:
         if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
             self.statements.append(statement)
 
+    def _on_fast_read(self, statement: str) -> None:
+        self.statements.append(statement)
+
     def __enter__(self) -> StatementCounter:
         event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        if self.engine.dialect.name == "postgresql":  # reads run on the driver directly there
+            fastread.listeners.append(self._on_fast_read)
         return self
 
     def __exit__(self, *_exc: object) -> None:
         event.remove(self.engine, "before_cursor_execute", self._on_execute)
+        if self._on_fast_read in fastread.listeners:
+            fastread.listeners.remove(self._on_fast_read)
 
     @property
     def count(self) -> int:

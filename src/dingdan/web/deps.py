@@ -84,10 +84,11 @@ async def current_principal(
     db = db_of(request)
     if token.startswith(channel_rules.API_KEY_PREFIX):
         return await _channel_principal(db, token)
+    if customer_rules.is_customer_token(token):
+        async with db.connection() as connection:
+            customer = await customers.verify_token(connection, token=token)
+        return customer_principal(customer)
     async with db.read() as session:
-        if customer_rules.is_customer_token(token):
-            customer = await customers.verify_token(session, token=token)
-            return customer_principal(customer)
         staff = await auth.verify_token(session, token=token)
     return staff_principal(staff)
 

@@ -15,6 +15,7 @@ from dingdan.orders.customer_view import my_order_detail, my_order_row
 from dingdan.orders.states import Tab
 from dingdan.payments import service as payments
 from dingdan.platform.db import padded
+from dingdan.platform.fastread import Reader
 from dingdan.platform.pagination import encode_cursor
 from dingdan.workflows import track_lookup
 
@@ -35,7 +36,7 @@ _LINES_WITH_IMAGES = (
 )
 
 
-async def _lines_with_images(session: AsyncSession, order_ids: list[int]) -> dict[int, list[RowMapping]]:
+async def _lines_with_images(session: Reader, order_ids: list[int]) -> dict[int, list[RowMapping]]:
     by_order: dict[int, list[RowMapping]] = {oid: [] for oid in order_ids}
     if order_ids:
         for line in (await session.execute(_LINES_WITH_IMAGES, {"ids": padded(order_ids)})).mappings():
@@ -48,7 +49,7 @@ def _first_image(lines: list[RowMapping]) -> str | None:
 
 
 async def list_page(
-    session: AsyncSession,
+    session: Reader,
     *,
     customer_id: int,
     filters: MyOrderFilters,

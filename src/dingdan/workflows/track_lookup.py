@@ -9,20 +9,21 @@ with their order (one join, the phone suffix in the WHERE clause), then their sc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Select, bindparam, select
 
 from dingdan.orders import service as orders
 from dingdan.platform.db import padded
 from dingdan.platform.errors import NotFound
+from dingdan.platform.fastread import FastRead, Reader
 from dingdan.shipping import exception_cases as cases
 from dingdan.shipping import service as shipping
 from dingdan.shipping.labels import mask_name
 
 ORDERS, SHIPMENTS, SCANS, CASES = orders.ORDERS, shipping.SHIPMENTS, shipping.SCANS, cases.CASES
+Row = Mapping[Any, Any]
 NOT_FOUND_TEXT = "no parcel matches; check the number and the phone digits"
 
 
@@ -73,32 +74,56 @@ _BY_ORDER = (
     .order_by(SHIPMENTS.c.id)
 )
 _OF_ORDER = _PARCELS.where(SHIPMENTS.c.order_id == bindparam("order_id")).order_by(SHIPMENTS.c.id)
-_SCANS = (
-    select(
-        SCANS.c.shipment_id,
+
+
+def _scans_where(which: ColumnElement[bool]) -> Select[Any]:
+    columns = (
         SCANS.c.occurred_at,
         SCANS.c.status,
         SCANS.c.reason,
         SCANS.c.description,
         SCANS.c.location_text,
-        SCANS.c.city,
     )
-    .where(SCANS.c.shipment_id.in_(bindparam("ids", expanding=True)))
-    .order_by(SCANS.c.shipment_id, SCANS.c.occurred_at.desc(), SCANS.c.id.desc())
+    return (
+        select(SCANS.c.shipment_id, *columns, SCANS.c.city)
+        .where(which)
+        .order_by(SCANS.c.shipment_id, SCANS.c.occurred_at.desc(), SCANS.c.id.desc())
+    )
+
+
+_SCANS = _scans_where(SCANS.c.shipment_id.in_(bindparam("ids", expanding=True)))
+# The public lookup by tracking number is the busiest read of all: both its statements run
+# on the driver directly on PostgreSQL (platform/fastread.py).
+_PARCELS_BY_TRACKING_NUMBER = FastRead(_BY_TRACKING_NUMBER)
+_SCANS_BY_TRACKING_NUMBER = FastRead(
+    _scans_where(
+        SCANS.c.shipment_id.in_(
+            select(SHIPMENTS.c.id).where(SHIPMENTS.c.tracking_number == bindparam("tracking_number"))
+        )
+    )
 )
 
 
-async def lookup_by_tracking_number(session: AsyncSession, *, tracking_number: str) -> dict[str, Any]:
-    return await _answer(session, _BY_TRACKING_NUMBER, {"tracking_number": tracking_number.strip().upper()})
+async def lookup_by_tracking_number(reader: Reader, *, tracking_number: str) -> dict[str, Any]:
+    params = {"tracking_number": tracking_number.strip().upper()}
+    rows = await _PARCELS_BY_TRACKING_NUMBER.rows(reader, params)
+    if not rows:
+        raise TrackingNotFound(NOT_FOUND_TEXT)
+    return _answer(rows, _by_shipment(await _SCANS_BY_TRACKING_NUMBER.rows(reader, params)))
 
 
-async def lookup_by_order(session: AsyncSession, *, order_number: str, phone_last4: str) -> dict[str, Any]:
+async def lookup_by_order(session: Reader, *, order_number: str, phone_last4: str) -> dict[str, Any]:
     if not (len(phone_last4) == 4 and phone_last4.isdigit()):
         raise TrackingNotFound(NOT_FOUND_TEXT)
-    return await _answer(session, _BY_ORDER, {"number": order_number.strip().upper(), "last4": phone_last4})
+    params = {"number": order_number.strip().upper(), "last4": phone_last4}
+    rows = list((await session.execute(_BY_ORDER, params)).mappings())
+    if not rows:
+        raise TrackingNotFound(NOT_FOUND_TEXT)
+    ids = [r["shipment_id"] for r in rows if r["shipment_id"] is not None]
+    return _answer(rows, await _scans(session, ids))
 
 
-async def parcels_of_order(session: AsyncSession, *, order_id: int) -> list[dict[str, Any]]:
+async def parcels_of_order(session: Reader, *, order_id: int) -> list[dict[str, Any]]:
     """The order's parcels for its own customer (who is already known to own it): courier,
     tracking number, expected delivery and the scans, newest first. Two statements."""
     rows = list((await session.execute(_OF_ORDER, {"order_id": order_id})).mappings())
@@ -106,13 +131,9 @@ async def parcels_of_order(session: AsyncSession, *, order_id: int) -> list[dict
     return [_parcel(r, scans.get(r["shipment_id"], [])) for r in rows]
 
 
-async def _answer(session: AsyncSession, stmt: Select[Any], params: dict[str, Any]) -> dict[str, Any]:
-    rows = list((await session.execute(stmt, params)).mappings())
-    if not rows:
-        raise TrackingNotFound(NOT_FOUND_TEXT)
+def _answer(rows: Sequence[Row], scans: Mapping[int, list[Row]]) -> dict[str, Any]:
+    """The label-level answer for the first order among `rows` (parcels joined to orders)."""
     rows = [r for r in rows if r["order_number"] == rows[0]["order_number"]]
-    ids = [r["shipment_id"] for r in rows if r["shipment_id"] is not None]
-    scans = await _scans(session, ids)
     first = rows[0]
     return {
         "order": {"number": first["order_number"], "status": first["order_status"]},
@@ -125,12 +146,16 @@ async def _answer(session: AsyncSession, stmt: Select[Any], params: dict[str, An
     }
 
 
-async def _scans(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[RowMapping]]:
-    by_shipment: dict[int, list[RowMapping]] = {}
+async def _scans(session: Reader, ids: Sequence[int]) -> dict[int, list[Row]]:
     if not ids:
-        return by_shipment
-    for row in (await session.execute(_SCANS, {"ids": padded(ids)})).mappings():
-        by_shipment.setdefault(row["shipment_id"], []).append(row)
+        return {}
+    return _by_shipment((await session.execute(_SCANS, {"ids": padded(ids)})).mappings())
+
+
+def _by_shipment(scans: Iterable[Row]) -> dict[int, list[Row]]:
+    by_shipment: dict[int, list[Row]] = {}
+    for scan in scans:
+        by_shipment.setdefault(scan["shipment_id"], []).append(scan)
     return by_shipment
 
 
@@ -138,7 +163,7 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
-def _parcel(row: RowMapping, scans: Sequence[RowMapping]) -> dict[str, Any]:
+def _parcel(row: Row, scans: Sequence[Row]) -> dict[str, Any]:
     """One parcel as its label and its scans show it; scans newest first."""
     return {
         "carrier": row["carrier"],

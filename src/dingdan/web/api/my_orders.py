@@ -122,9 +122,14 @@ async def list_mine(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> Response:
     filters = MyOrderFilters(q.strip() if q else None, from_, to, min_amount, max_amount, category)
-    async with db.read() as session:
+    async with db.connection() as connection:
         page = await my_orders.list_page(
-            session, customer_id=who.id, filters=filters, tab=tab, after_id=decode_cursor(cursor), limit=limit
+            connection,
+            customer_id=who.id,
+            filters=filters,
+            tab=tab,
+            after_id=decode_cursor(cursor),
+            limit=limit,
         )
     return json_response(page)
 

@@ -46,12 +46,12 @@ async def track(
     """Shared by the API and the /track page."""
     if tracking_number:
         await rate_limits(request).lookup(request, f"tn:{tracking_number.strip().upper()}")
-        async with db.read() as session:
-            return await lookup_by_tracking_number(session, tracking_number=tracking_number)
+        async with db.connection() as connection:
+            return await lookup_by_tracking_number(connection, tracking_number=tracking_number)
     if order_number and phone_last4:
         await rate_limits(request).lookup(request, f"order:{order_number.strip().upper()}")
-        async with db.read() as session:
-            return await lookup_by_order(session, order_number=order_number, phone_last4=phone_last4)
+        async with db.connection() as connection:
+            return await lookup_by_order(connection, order_number=order_number, phone_last4=phone_last4)
     raise InvalidInput("give tracking_number, or order_number with phone_last4", field="tracking_number")
 
 

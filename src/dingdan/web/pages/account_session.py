@@ -42,8 +42,8 @@ async def find_customer(request: Request) -> Principal | None:
     if not token:
         return None
     try:
-        async with db_of(request).read() as session:
-            found = await customers.verify_token(session, token=token)
+        async with db_of(request).connection() as connection:
+            found = await customers.verify_token(connection, token=token)
     except InvalidCustomerToken:
         return None
     return customer_principal(found)
