@@ -82,10 +82,14 @@ LIST_COLUMNS = (
 )
 
 
+def _in_tab(tab: Tab) -> ColumnElement[bool]:
+    return ORDERS.c.status.in_([s.value for s in statuses_in_tab(tab)])
+
+
 def _page(tab: Tab | None) -> FastRead:
     conditions = [ORDERS.c.customer_id == bindparam("customer_id"), ORDERS.c.id < bindparam("before")]
     if tab is not None:
-        conditions.append(ORDERS.c.status.in_([s.value for s in statuses_in_tab(tab)]))
+        conditions.append(_in_tab(tab))
     newest_first = select(*LIST_COLUMNS).where(*conditions).order_by(ORDERS.c.id.desc())
     return FastRead(newest_first.limit(bindparam("limit")))
 
@@ -118,7 +122,7 @@ async def list_own_orders(
         return found[:limit], len(found) > limit
     conditions = _conditions(customer_id, filters)
     if tab is not None:
-        conditions.append(ORDERS.c.status.in_([s.value for s in statuses_in_tab(tab)]))
+        conditions.append(_in_tab(tab))
     if after_id:
         conditions.append(ORDERS.c.id < after_id)
     stmt = select(*LIST_COLUMNS).where(*conditions).order_by(ORDERS.c.id.desc()).limit(limit + 1)

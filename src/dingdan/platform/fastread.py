@@ -100,10 +100,7 @@ class FastRead:
 
 
 def _binder(type_: TypeEngine[Any], dialect: Dialect) -> Convert:
-    if (
-        isinstance(type_, TypeDecorator)
-        and type(type_).process_bind_param is not TypeDecorator.process_bind_param
-    ):
+    if isinstance(type_, TypeDecorator) and _overrides(type_, "process_bind_param"):
         return lambda value: type_.process_bind_param(value, dialect)
     return None
 
