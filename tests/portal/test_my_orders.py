@@ -9,6 +9,7 @@ import pytest
 from dingdan.orders import service as orders
 from dingdan.orders.states import OrderStatus
 from dingdan.platform import clock
+from dingdan.platform.pagination import encode_cursor
 from factories.shop import make_sku, stock_of
 from portal.conftest import my_order_body, place_mine
 
@@ -103,6 +104,9 @@ async def test_tabs_counts_filters_and_cursor(client, db, customer):
     rest = (await client.get(f"/api/v1/me/orders?limit=3&cursor={first['next_cursor']}", headers=me)).json()
     assert len(first["items"]) == 3 and len(rest["items"]) == 1 and rest["next_cursor"] is None
     bad = await client.get("/api/v1/me/orders?cursor=nonsense", headers=me)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "/cursor"
+    beyond_any_id = encode_cursor(2**70)  # well formed, but no database holds such an id
+    bad = await client.get(f"/api/v1/me/orders?cursor={beyond_any_id}", headers=me)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "/cursor"
 
 

@@ -19,7 +19,7 @@ from dingdan.orders.errors import OrderNotFound
 from dingdan.orders.service import LINES, ORDERS
 from dingdan.orders.states import TAB_OF, OrderStatus, Tab, statuses_in_tab
 from dingdan.platform.fastread import FastRead, Reader
-from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
+from dingdan.platform.pagination import DEFAULT_PAGE_SIZE, MAX_ID
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def _counts(conditions: list[ColumnElement[bool]]) -> Select[str, int]:
 # A page without filters, the one nearly every visit opens, runs on the driver directly
 # (platform/fastread.py): one prebuilt statement per tab, and one for the tab counts.
 NO_FILTERS = MyOrderFilters()
-NO_CURSOR = 2**63 - 1
+NO_CURSOR = MAX_ID  # "before" no order: the first page
 _PAGES = {tab: _page(tab) for tab in (None, *Tab)}
 _COUNTS = FastRead(_counts([ORDERS.c.customer_id == bindparam("customer_id")]))
 

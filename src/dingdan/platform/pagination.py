@@ -7,6 +7,7 @@ import base64
 from dingdan.platform.errors import InvalidInput
 
 MAX_PAGE_SIZE = 100
+MAX_ID = 2**63 - 1  # the largest BIGINT
 DEFAULT_PAGE_SIZE = 20
 
 
@@ -23,7 +24,7 @@ def decode_cursor(cursor: str | None) -> int | None:
         if version != "v1":
             raise ValueError(version)
         last_id = int(value)
-        if last_id <= 0:
+        if not 0 < last_id <= MAX_ID:  # no row has such an id; the database would refuse it
             raise ValueError(value)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not one this server gave out", field="cursor") from exc
