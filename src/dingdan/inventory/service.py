@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from dingdan.inventory.errors import (
 )
 from dingdan.inventory.models import InventoryItem, Movement, StockLevel, Warehouse
 from dingdan.platform import clock, events
+from dingdan.platform.batchinsert import BatchInsert
 from dingdan.platform.db import padded
 from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
 
@@ -121,7 +122,7 @@ _LOCK_LEVELS = (
     .order_by(StockLevel.sku, StockLevel.warehouse_id)
     .with_for_update(of=StockLevel)
 )
-_INSERT_MOVEMENT = insert(cast(Table, Movement.__table__))
+_INSERT_MOVEMENTS = BatchInsert(cast(Table, Movement.__table__))
 
 
 async def _lock_levels(
@@ -251,7 +252,7 @@ def _movement(
 
 async def _insert_movements(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     at = clock.now()
-    await session.execute(_INSERT_MOVEMENT, [{**row, "created_at": at} for row in rows])
+    await _INSERT_MOVEMENTS.run(session, [{**row, "created_at": at} for row in rows])
 
 
 def _record_low_stock(

@@ -8,15 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, RowMapping, Table, and_, bindparam, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import ColumnElement, RowMapping, Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dingdan.orders.errors import InvalidTransition, OrderNotFound
 from dingdan.orders.models import Order, OrderLine
 from dingdan.orders.states import OrderStatus, Tab, can_transition, statuses_in_tab
 from dingdan.platform import clock, events
+from dingdan.platform.batchinsert import BatchInsert
 from dingdan.platform.db import padded
 from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
 
@@ -25,11 +24,8 @@ SEQ = "seq"  # the payload key of an order event's per-order sequence number (do
 ORDERS = cast(Table, Order.__table__)
 LINES = cast(Table, OrderLine.__table__)
 # Built once: statements on the placement path are only executed, never rebuilt per request.
-_INSERT_ORDERS = {
-    "postgresql": pg_insert(ORDERS).on_conflict_do_nothing().returning(ORDERS.c.id, ORDERS.c.number),
-    "sqlite": sqlite_insert(ORDERS).on_conflict_do_nothing().returning(ORDERS.c.id, ORDERS.c.number),
-}
-_INSERT_LINE = insert(LINES)
+_INSERT_ORDERS = BatchInsert(ORDERS, returning=("id", "number"), skip_conflicts=True)
+_INSERT_LINES = BatchInsert(LINES)
 _DUPLICATE_SUSPECTS = select(ORDERS.c.customer_phone, ORDERS.c.line_fingerprint, ORDERS.c.number).where(
     ORDERS.c.customer_phone.in_(bindparam("phones", expanding=True)),
     ORDERS.c.created_at >= bindparam("since"),
@@ -43,12 +39,11 @@ async def insert_orders(
     """Insert orders and their lines (by order number) in two statements. False, and nothing
     of the lines written, when any order's number, external id or idempotency key already
     exists: the caller rolls back and deals with the orders one by one."""
-    statement = _INSERT_ORDERS[session.get_bind().dialect.name]
-    ids = {number: order_id for order_id, number in await session.execute(statement, list(orders))}
+    ids = {number: order_id for order_id, number in await _INSERT_ORDERS.run(session, orders)}
     if len(ids) != len(orders):
         return False
     rows = [{**ln, "order_id": ids[number]} for number, order_lines in lines.items() for ln in order_lines]
-    await session.execute(_INSERT_LINE, rows)
+    await _INSERT_LINES.run(session, rows)
     return True
 
 

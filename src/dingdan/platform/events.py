@@ -15,9 +15,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Index, Select, String, insert, select, text, update
+from sqlalchemy import JSON, BigInteger, Index, Select, String, Table, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dingdan.platform import activity, clock, metrics
+from dingdan.platform.batchinsert import BatchInsert
 from dingdan.platform.db import Base, Database, padded
 from dingdan.platform.types import BigId, UtcDateTime
 
@@ -81,7 +82,7 @@ class Event:
     created_at: datetime | None = None
 
 
-_INSERT_EVENT = insert(EventRow)
+_INSERT_EVENTS = BatchInsert(cast(Table, EventRow.__table__))
 
 
 def record(session: AsyncSession, event: Event) -> None:
@@ -104,7 +105,7 @@ async def flush_pending(session: AsyncSession) -> bool:
         }
         for e in pending
     ]
-    await session.execute(_INSERT_EVENT, rows)
+    await _INSERT_EVENTS.run(session, rows)
     return True
 
 

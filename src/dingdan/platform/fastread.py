@@ -92,14 +92,14 @@ class FastRead:
                 for k, v in expanded.parameters.items()
                 if k not in given
             },
-            binders={name: _binder(compiled.binds[name].type, dialect) for name in given},
+            binders={name: bind_converter(compiled.binds[name].type, dialect) for name in given},
             keys=tuple(self.statement.selected_columns.keys()),
             converters=tuple(_converter(column.type, dialect) for column in columns),
         )
         return self._compiled
 
 
-def _binder(type_: TypeEngine[Any], dialect: Dialect) -> Convert:
+def bind_converter(type_: TypeEngine[Any], dialect: Dialect) -> Convert:
     if isinstance(type_, TypeDecorator) and _overrides(type_, "process_bind_param"):
         return lambda value: type_.process_bind_param(value, dialect)
     return None
@@ -110,7 +110,7 @@ def _bound(binds: Mapping[str, Any], name: str, value: Any, dialect: Dialect) ->
     base = binds.get(name)
     if base is None:  # one value of an IN list: "status_1_2" of "status_1"
         base = binds.get(name.rsplit("_", 1)[0])
-    convert = _binder(base.type, dialect) if base is not None else None
+    convert = bind_converter(base.type, dialect) if base is not None else None
     return convert(value) if convert is not None and value is not None else value
 
 
