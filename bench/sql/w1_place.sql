@@ -1,6 +1,7 @@
 -- The SQL dingdan issues to place a 3-line order (W1), with random SKUs: the physical limit.
--- Same statements and shapes as the app (captured with StatementCounter): catalog read,
--- duplicate check, stock lock in sorted order, one JSON-joined UPDATE, ledger, order, lines, event.
+-- Same statements as the app (captured with StatementCounter), one order per transaction: catalog
+-- read, duplicate check, stock lock in sorted order, one JSON-joined UPDATE, ledger, order, lines,
+-- event. (The app sends a batch's rows as arrays through unnest; for one order the work is this.)
 \set a random(1, 3333)
 \set b random(3334, 6666)
 \set c random(6667, 10000)
