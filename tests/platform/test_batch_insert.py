@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import count
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ SAMPLE = Table(
     Column("note", Text, default=""),
     Column("tries", Integer, default=0),
     Column("flag", Boolean, nullable=True),
+    Column("batch", Integer, default=count(1).__next__),
 )
 TAIPEI = timezone(timedelta(hours=8))
 
@@ -60,7 +62,9 @@ async def stored(db: Database, table: Table, prefix: str) -> list[dict[str, Any]
         found = await session.execute(
             select(table).where(table.c.code.startswith(prefix)).order_by(table.c.id)
         )
-        return [{k: v for k, v in row.items() if k not in ("id", "code")} for row in found.mappings()]
+        return [
+            {k: v for k, v in row.items() if k not in ("id", "code", "batch")} for row in found.mappings()
+        ]
 
 
 async def test_the_rows_stored_are_those_an_ordinary_insert_stores(db, sample):
@@ -88,6 +92,18 @@ async def sql_nulls(db: Database, table: Table, prefix: str) -> set[str]:
             select(table.c.code).where(table.c.code.startswith(prefix), table.c.doc.is_(None))
         )
         return {code[len(prefix) :] for code in found}
+
+
+async def test_a_callable_default_is_asked_again_for_each_batch(db, sample):
+    statement = BatchInsert(sample)
+    await db.write(statement.run, rows("d", 2))
+    await db.write(statement.run, rows("e", 2))
+    async with db.read() as session:
+        asked = {
+            prefix: set(await session.scalars(select(sample.c.batch).where(sample.c.code.startswith(prefix))))
+            for prefix in ("d", "e")
+        }
+    assert asked["d"] and asked["e"] and not asked["d"] & asked["e"]  # not frozen at the first batch
 
 
 async def test_any_number_of_rows_is_one_statement(db, sample):

@@ -16,7 +16,7 @@ database in the process, where an executemany is cheap) it is an ordinary execut
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -27,26 +27,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.schema import Column
 
 from dingdan.platform.db import JSON_CODEC
-from dingdan.platform.fastread import bind_converter
+from dingdan.platform.fastread import Convert, bind_converter
 
-Convert = Callable[[Any], Any]
-_serialize_json: Convert = JSON_CODEC["json_serializer"]
+_serialize_json = JSON_CODEC["json_serializer"]
 
 
 @dataclass(frozen=True)
 class _Plan:
     sql: str
     columns: tuple[str, ...]
-    defaults: dict[str, Any]
-    converters: tuple[Convert | None, ...]
+    defaults: dict[str, Any]  # column name: SQLAlchemy's default, evaluated per batch
+    converters: tuple[Convert, ...]
     converts_none: tuple[bool, ...]
 
     def arrays(self, rows: Sequence[Mapping[str, Any]]) -> tuple[list[Any], ...]:
         arrays: tuple[list[Any], ...] = tuple([] for _ in self.columns)
         steps = list(zip(arrays, self.columns, self.converters, self.converts_none, strict=True))
+        defaults = {name: _default_value(default) for name, default in self.defaults.items()}
         for row in rows:
             for array, name, convert, converts_none in steps:
-                value = row[name] if name in row else self.defaults[name]
+                value = row[name] if name in row else defaults[name]
                 if convert is not None and (value is not None or converts_none):
                     value = convert(value)
                 array.append(value)
@@ -62,6 +62,7 @@ class BatchInsert:
         self.table = table
         self.returning = tuple(returning)
         self.skip_conflicts = skip_conflicts
+        self._executemany = self._build_executemany()  # built once, like every placement statement
         self._plans: dict[tuple[str, ...], _Plan] = {}
 
     async def run(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
@@ -69,14 +70,14 @@ class BatchInsert:
             return []
         connection = await session.connection()
         if connection.dialect.name != "postgresql":
-            result = await session.execute(self._executemany(), list(rows))
+            result = await session.execute(self._executemany, list(rows))
         else:
             keys = tuple(rows[0])
             plan = self._plans.get(keys) or self._plan(keys, connection.dialect)
             result = await connection.exec_driver_sql(plan.sql, plan.arrays(rows))
         return list(result.all()) if self.returning else []
 
-    def _executemany(self) -> Any:
+    def _build_executemany(self) -> Any:
         statement = sqlite.insert(self.table)
         if self.skip_conflicts:
             statement = statement.on_conflict_do_nothing()
@@ -87,7 +88,7 @@ class BatchInsert:
     def _plan(self, keys: tuple[str, ...], dialect: Dialect) -> _Plan:
         quote = dialect.identifier_preparer.quote
         given = [self.table.c[key] for key in keys]
-        defaulted = [c for c in self.table.columns if c.name not in keys and _python_default(c) is not None]
+        defaulted = [c for c in self.table.columns if c.name not in keys and _has_python_default(c)]
         columns = [*given, *defaulted]
         names = ", ".join(quote(c.name) for c in columns)
         arrays = ", ".join(f"${n}::{_array_type(c, dialect)}" for n, c in enumerate(columns, start=1))
@@ -101,7 +102,7 @@ class BatchInsert:
         plan = _Plan(
             sql=sql,
             columns=tuple(c.name for c in columns),
-            defaults={c.name: _python_default(c) for c in defaulted},
+            defaults={c.name: c.default for c in defaulted},
             converters=tuple(_converter(c, dialect) for c in columns),
             # JSON columns store Python None as JSON null unless they say otherwise.
             converts_none=tuple(_is_json(c) and not c.type.none_as_null for c in columns),  # type: ignore[attr-defined]
@@ -127,9 +128,12 @@ def _converter(column: Column[Any], dialect: Dialect) -> Convert | None:
     return _serialize_json if _is_json(column) else bind_converter(column.type, dialect)
 
 
-def _python_default(column: Column[Any]) -> Any:
-    """The value SQLAlchemy would insert for a column left out (scalar or argument-less)."""
+def _has_python_default(column: Column[Any]) -> bool:
     default = cast(Any, column.default)
-    if default is None or not (default.is_scalar or default.is_callable):
-        return None
+    return default is not None and (default.is_scalar or default.is_callable)
+
+
+def _default_value(default: Any) -> Any:
+    """What SQLAlchemy would insert for a column left out: a scalar, or an argument-less
+    callable's answer, asked afresh for each batch rather than kept from the first."""
     return default.arg if default.is_scalar else default.arg(None)
