@@ -52,7 +52,7 @@ from dingdan.web.origin import RequestOrigin
 from dingdan.web.pages import account_aftersales, account_orders, account_session, sandbox_pay
 from dingdan.web.pages import track as track_page
 from dingdan.web.ratelimit import build_rate_limits
-from dingdan.web.routing import add_routes
+from dingdan.web.routing import add_lean_route, add_routes
 from dingdan.workflows.console_push import Publish
 from dingdan.workflows.payment_webhooks import sandbox_webhook_secrets
 from dingdan.workflows.refund_order import use_payment_providers
@@ -211,6 +211,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         audit,
     ):
         add_routes(app, module.router)
+    add_lean_route(app, orders.post_order, orders.post_order_lean)
     pages.install(app)
     _wire_customer_portal(app, settings)
     app.add_middleware(CsrfCookie)

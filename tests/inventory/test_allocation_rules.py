@@ -69,7 +69,9 @@ def test_allocation_never_takes_more_than_is_available_and_accounts_for_every_un
 
 def test_orders_placed_together_are_served_in_turn_as_if_alone():
     levels = [Level("TEA", 1, 10, on_hand=5, reserved=0)]
-    first, second, third = allocate_in_turn([({"TEA": 3}, False), ({"TEA": 3}, False), ({"TEA": 2}, False)], levels)
+    first, second, third = allocate_in_turn(
+        [({"TEA": 3}, False), ({"TEA": 3}, False), ({"TEA": 2}, False)], levels
+    )
     assert first.allocations == [Allocation("TEA", 1, 3)]
     assert second.shortages == {"TEA": 1}  # refused: it takes nothing ...
     assert third.allocations == [Allocation("TEA", 1, 2)]  # ... so the third still gets the last two
@@ -80,3 +82,32 @@ def test_a_backorder_order_in_a_group_takes_what_is_left_and_waits_for_the_rest(
     first, second = allocate_in_turn([({"TEA": 2}, False), ({"TEA": 3}, True)], levels)
     assert first.allocations == [Allocation("TEA", 1, 2)]
     assert second.allocations == [Allocation("TEA", 1, 1)] and second.shortages == {"TEA": 2}
+
+
+demands_strategy = st.lists(
+    st.tuples(
+        st.dictionaries(st.sampled_from("ABC"), st.integers(1, 9), min_size=1, max_size=3), st.booleans()
+    ),
+    max_size=8,
+)
+multi_sku_levels = st.lists(
+    st.tuples(st.sampled_from("ABCD"), st.integers(1, 3), st.integers(0, 12), st.integers(0, 3)),
+    max_size=10,
+    unique_by=lambda t: (t[0], t[1]),
+)
+
+
+@given(multi_sku_levels, demands_strategy)
+def test_a_batch_allocated_in_turn_equals_each_order_placed_alone_after_the_one_before(raw, demands):
+    levels = [level(sku, wid, on_hand, 0, prio) for sku, wid, on_hand, prio in raw]
+    plans = allocate_in_turn(demands, levels)
+    current = {(lv.sku, lv.warehouse_id): lv for lv in levels}
+    for (demand, allow_shortage), plan in zip(demands, plans, strict=True):
+        alone = allocate(demand, list(current.values()))  # every level of the shop, not the batch's
+        assert plan == alone
+        if allow_shortage or alone.complete:
+            for a in alone.allocations:
+                lv = current[(a.sku, a.warehouse_id)]
+                current[(a.sku, a.warehouse_id)] = Level(
+                    lv.sku, lv.warehouse_id, lv.priority, lv.on_hand, lv.reserved + a.quantity
+                )

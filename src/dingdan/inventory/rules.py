@@ -71,14 +71,18 @@ def allocate_in_turn(
     """Allocate several orders' demands one after the other against the same locked levels,
     as if each had been placed alone in that order. A demand with a shortage that may not wait
     (second item False: no backorder) takes nothing; later demands still get their turn."""
-    current = {(lv.sku, lv.warehouse_id): lv for lv in levels}
+    current: dict[str, dict[int, Level]] = {}
+    for level in levels:
+        current.setdefault(level.sku, {})[level.warehouse_id] = level
     plans = []
     for demand, allow_shortage in demands:
-        plan = allocate(demand, current.values())
+        # Only the demand's own SKUs: a batch's other levels would make a batch quadratic.
+        plan = allocate(demand, [lv for sku in demand for lv in current.get(sku, {}).values()])
         if allow_shortage or not plan.shortages:
             for a in plan.allocations:
-                level = current[(a.sku, a.warehouse_id)]
-                current[(a.sku, a.warehouse_id)] = replace(level, reserved=level.reserved + a.quantity)
+                by_warehouse = current[a.sku]
+                level = by_warehouse[a.warehouse_id]
+                by_warehouse[a.warehouse_id] = replace(level, reserved=level.reserved + a.quantity)
         plans.append(plan)
     return plans
 

@@ -94,9 +94,17 @@ async def current_principal(
 
 
 async def _channel_principal(db: Database, key: str) -> Principal:
+    principal = await channel_key_holder(db, key)
+    if principal is None:
+        raise Unauthorized("the API key is unknown or revoked")
+    return principal
+
+
+async def channel_key_holder(db: Database, key: str) -> Principal | None:
+    """The channel a live API key belongs to, as the caller; None for an unknown or revoked key."""
     holder = await channels.find_key_holder(db, key=key)
     if holder is None:
-        raise Unauthorized("the API key is unknown or revoked")
+        return None
     label = f"{holder.channel_code}/{holder.display_prefix}"
     return Principal("channel", holder.key_id, "channel", label, channel_code=holder.channel_code)
 
@@ -142,11 +150,15 @@ async def current_staff(principal: Annotated[Principal, Depends(current_principa
 AnyStaff = Annotated[Principal, Depends(current_staff)]
 
 
+def may(principal: Principal, permission: auth_rules.Permission) -> bool:
+    if principal.kind == "staff":
+        return auth_rules.role_may(principal.role, permission)
+    return principal.kind == "channel" and permission in CHANNEL_KEY_PERMISSIONS
+
+
 def require(permission: auth_rules.Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if principal.kind == "staff" and auth_rules.role_may(principal.role, permission):
-            return principal
-        if principal.kind == "channel" and permission in CHANNEL_KEY_PERMISSIONS:
+        if may(principal, permission):
             return principal
         raise Forbidden("your role may not do this ({permission})", params={"permission": permission.value})
 
