@@ -18,6 +18,8 @@ from sqlalchemy import text
 
 os.environ.setdefault("DINGDAN_VAR_DIR", tempfile.mkdtemp(prefix="dingdan-test-"))
 os.environ.setdefault("DINGDAN_RUN_RELAY", "false")
+# Each test starts an app; freezing at each start would keep the earlier tests' garbage for good.
+os.environ.setdefault("DINGDAN_FREEZE_STARTUP_OBJECTS", "false")
 
 from dingdan.auth import service as auth
 from dingdan.auth.rules import Role

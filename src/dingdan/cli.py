@@ -85,7 +85,7 @@ def worker() -> None:
     from taskiq.api import run_receiver_task
 
     from dingdan.main import build_all_subscribers, run_schedule
-    from dingdan.platform import logs, outbound
+    from dingdan.platform import logs, memory, outbound
     from dingdan.platform.events import Relay
     from dingdan.platform.fanout import RedisFanout
     from dingdan.platform.jobs import WORKER_CONCURRENCY, Jobs
@@ -116,6 +116,8 @@ def worker() -> None:
         relay = Relay(db, subscribers, publish=jobs.publish)
         relay.start()
         schedule = asyncio.create_task(run_schedule(db))
+        if settings.freeze_startup_objects:
+            memory.settle_after_startup()
         try:
             await run_receiver_task(jobs.broker, max_async_tasks=WORKER_CONCURRENCY)
         finally:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from dingdan import __doc__ as about
 from dingdan.payments.adapters.base import ProviderRegistry
 from dingdan.payments.adapters.sandbox import SANDBOX_CODE, SandboxProvider
-from dingdan.platform import clock, logs, metrics, outbound
+from dingdan.platform import clock, logs, memory, metrics, outbound
 from dingdan.platform.db import Database
 from dingdan.platform.events import Relay, Subscribers
 from dingdan.platform.fanout import RedisFanout
@@ -144,6 +144,8 @@ class Background:
             self.relay.start()
             if not self.jobs:  # with a broker, the workers' leader runs the schedule
                 self.tasks.append(asyncio.create_task(run_schedule(self.database)))
+        if self.settings.freeze_startup_objects:
+            memory.settle_after_startup()
 
     async def stop(self) -> None:
         for task in self.tasks:

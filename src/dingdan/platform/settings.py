@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     placement_batch_max: int = Field(default=64, ge=1, description="orders placed together at most")
     run_relay: bool = True
+    freeze_startup_objects: bool = Field(
+        default=True,
+        description="leave start-up objects out of the garbage collector's walks (platform/memory.py)",
+    )
     broker_url: str = ""
     broker_queue: str = Field(
         default="dingdan",
