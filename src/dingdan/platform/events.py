@@ -35,6 +35,7 @@ MAX_BACKOFF_SECONDS = 2.0  # between tries while delivery fails; also the most i
 BATCH_SIZE = 200
 # SQLite has one writer: a batch holds it for all its handlers, and requests wait behind it.
 SQLITE_BATCH_SIZE = 20
+DRAIN_WAIT_SECONDS = 0.01  # for another relay's batch to commit
 HANDLER_SHARE = 1 / 3  # of a busy process's time, at most, for the relay's in-process handlers
 
 
@@ -264,6 +265,9 @@ async def load_events(db: Database, event_ids: list[int]) -> list[Event]:
         return [_to_event(r) for r in rows.scalars()]
 
 
+_ANY_UNDELIVERED = select(EventRow.id).where(EventRow.delivered_at.is_(None)).limit(1)
+
+
 class Relay:
     """Moves outbox events on, in id order, at least once.
 
@@ -340,30 +344,48 @@ class Relay:
         """Delivers (or publishes) one batch; returns how many events it moved on."""
         if self.publish is not None:
             return await self.db.write(self._publish_batch)
-        batch = await self._read_batch()
-        if not batch:
+        if not await self._any_undelivered():  # an idle relay looks without a write transaction
             return 0
         try:
-            await self.db.write(self._handle_all_and_mark, batch)
-        except Exception:  # some handler failed: redo the batch one handler at a time
-            log.warning("a handler failed in a batch of %d events; isolating it", len(batch))
-            await self.db.write(self._handle_each_and_mark, batch)
-        return len(batch)
+            return await self.db.write(self._handle_all_and_mark)
+        except Exception:  # some handler failed: redo a batch one handler at a time
+            log.warning("a handler failed in a batch of events; isolating it")
+            return await self.db.write(self._handle_each_and_mark)
 
-    async def _handle_all_and_mark(self, session: AsyncSession, batch: list[Event]) -> None:
+    async def _handle_all_and_mark(self, session: AsyncSession) -> int:
+        batch = await self._claim_batch(session)
         await _handle_fresh(session, self.subscribers, batch)
         await _mark_delivered(session, [e.id for e in batch])
+        return len(batch)
 
-    async def _handle_each_and_mark(self, session: AsyncSession, batch: list[Event]) -> None:
+    async def _handle_each_and_mark(self, session: AsyncSession) -> int:
+        batch = await self._claim_batch(session)
         done = await handle_batch(session, self.subscribers, batch)
-        if done:
-            await _mark_delivered(session, done)
+        await _mark_delivered(session, done)
+        return len(batch)
+
+    async def _any_undelivered(self) -> bool:
+        async with self.db.read() as session:
+            return (await session.execute(_ANY_UNDELIVERED)).first() is not None
+
+    async def _claim_batch(self, session: AsyncSession) -> list[Event]:
+        """The next undelivered events that no other relay holds: with one relay in each API
+        process, each takes its own batch instead of all of them reading the same one and
+        waiting on each other's (handler, event) claims."""
+        claimed = await session.execute(self._undelivered().with_for_update(skip_locked=True))
+        return [_to_event(row) for row in claimed.scalars()]
 
     async def drain(self) -> int:
+        """Delivers until no event is left undelivered, waiting for the batches other relays
+        hold; returns how many this relay moved on."""
         total = 0
-        while delivered := await self.deliver_batch():
-            total += delivered
-        return total
+        while True:
+            moved = await self.deliver_batch()
+            total += moved
+            if not moved:
+                if not await self._any_undelivered():
+                    return total
+                await asyncio.sleep(DRAIN_WAIT_SECONDS)
 
     def _undelivered(self) -> Select[EventRow]:
         return (
@@ -373,22 +395,18 @@ class Relay:
             .limit(self.batch_size)
         )
 
-    async def _read_batch(self) -> list[Event]:
-        async with self.db.read() as session:
-            return [_to_event(r) for r in (await session.execute(self._undelivered())).scalars()]
-
     async def _publish_batch(self, session: AsyncSession) -> int:
-        claimed = (
-            (await session.execute(self._undelivered().with_for_update(skip_locked=True))).scalars().all()
-        )
+        claimed = await self._claim_batch(session)
         assert self.publish is not None
         if claimed:  # a failed publish rolls back: the events stay undelivered
-            await self.publish([_to_event(row) for row in claimed])
-            await _mark_delivered(session, [row.id for row in claimed])
+            await self.publish(claimed)
+            await _mark_delivered(session, [event.id for event in claimed])
         return len(claimed)
 
 
 async def _mark_delivered(session: AsyncSession, event_ids: list[int]) -> None:
+    if not event_ids:
+        return
     await session.execute(
         update(EventRow).where(EventRow.id.in_(padded(event_ids))).values(delivered_at=clock.now())
     )
