@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Interval, bindparam, cast, func, literal, select
+from sqlalchemy import Interval, bindparam, cast, func, literal, select, update
 
 from dingdan.orders.service import LINES, ORDERS
 from dingdan.platform.db import StatementCounter
-from dingdan.platform.fastread import FastRead
+from dingdan.platform.fastread import FastRead, FastWrite
 from dingdan.platform.types import Money
 from factories.shipping import place_confirmed_order
 from factories.shop import make_sku
@@ -76,3 +76,33 @@ async def test_a_type_it_cannot_convert_is_refused_up_front(db):
     async with db.connection() as connection:
         with pytest.raises(TypeError, match="does not convert"):
             await FastRead(statement).rows(connection)
+
+
+SET_NOTE_AND_TOTAL = (
+    update(ORDERS)
+    .where(ORDERS.c.number == bindparam("order_number"), ORDERS.c.status != "cancelled")
+    .values(note=bindparam("note"), total=bindparam("new_total"), updated_at=bindparam("at"))
+)
+
+
+async def test_a_fast_write_stores_what_a_session_stores_and_counts_the_rows(client, db, login):
+    sku = await make_sku(db, price="100")
+    clerk = await login("clerk")
+    by_session, by_fast = [await place_confirmed_order(client, clerk, (sku, n)) for n in (1, 2)]
+    values = {
+        "note": "請下午送達",
+        "new_total": Decimal("88.5"),
+        "at": datetime(2026, 12, 7, 8, 30, tzinfo=UTC),
+    }
+    await db.write(
+        lambda session: session.execute(SET_NOTE_AND_TOTAL, {"order_number": by_session, **values})
+    )
+    assert await db.write_alone(FastWrite(SET_NOTE_AND_TOTAL), {"order_number": by_fast, **values}) == 1
+    assert (
+        await db.write_alone(FastWrite(SET_NOTE_AND_TOTAL), {"order_number": "261207-NONE0000", **values})
+        == 0
+    )
+    stored = select(ORDERS.c.number, ORDERS.c.note, ORDERS.c.total, ORDERS.c.updated_at)
+    async with db.read() as session:
+        rows = {r.number: r[1:] for r in await session.execute(stored)}
+    assert rows[by_fast] == rows[by_session] == ("請下午送達", Decimal("88.50"), values["at"])

@@ -63,7 +63,7 @@ async def send_one(db: Database, claim: service.ClaimedDelivery, outlets: Outlet
             jitter_draw=random.random(),
         )
         return False
-    return await db.write(service.mark_sent, claim=claim, provider=provider, provider_message_id=message_id)
+    return await service.mark_sent(db, claim=claim, provider=provider, provider_message_id=message_id)
 
 
 async def send_due_notifications(db: Database) -> int:

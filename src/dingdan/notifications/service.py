@@ -28,8 +28,9 @@ from dingdan.notifications.message_templates import MessageKind
 from dingdan.notifications.models import Delivery, DeliveryStatus
 from dingdan.notifications.templates import RenderedMessage
 from dingdan.platform import clock
-from dingdan.platform.db import padded
+from dingdan.platform.db import Database, padded
 from dingdan.platform.events import EventRow
+from dingdan.platform.fastread import FastWrite
 from dingdan.platform.pagination import DEFAULT_PAGE_SIZE
 
 DELIVERIES = cast(Table, Delivery.__table__)
@@ -217,24 +218,23 @@ def _held(claim: ClaimedDelivery) -> Any:
 
 
 async def mark_sent(
-    session: AsyncSession, *, claim: ClaimedDelivery, provider: str, provider_message_id: str | None
+    db: Database, *, claim: ClaimedDelivery, provider: str, provider_message_id: str | None
 ) -> bool:
-    """Record a delivery; False when the claim was lost meanwhile (another sender took over)."""
-    result = await session.execute(
-        _MARK_SENT,
-        {
-            "claim_id": claim.id,
-            "claim_token_held": claim.claim_token,
-            "sent_when": clock.now(),
-            "sent_by": provider,
-            "sent_as": provider_message_id,
-        },
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    """Record a delivery, in a statement of its own right after the send (a sender that dies
+    later does not send it again); False when the claim was lost meanwhile (another sender
+    took over)."""
+    params = {
+        "claim_id": claim.id,
+        "claim_token_held": claim.claim_token,
+        "sent_when": clock.now(),
+        "sent_by": provider,
+        "sent_as": provider_message_id,
+    }
+    return bool(await db.write_alone(_MARK_SENT, params))
 
 
 # Built once: one runs per message sent, and building it was a visible share of the sender.
-_MARK_SENT = (
+_MARK_SENT = FastWrite(
     update(DELIVERIES)
     .where(
         DELIVERIES.c.id == bindparam("claim_id"),
