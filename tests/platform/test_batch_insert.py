@@ -139,3 +139,38 @@ async def test_a_value_the_database_refuses_is_sqlalchemys_error_and_nothing_is_
         await db.write(BatchInsert(sample).run, refused)
     assert getattr(caught.value.orig, "sqlstate", None) == "22021"
     assert await stored(db, sample, "n") == []
+
+
+COUNTERS = Table(
+    "test_batch_insert_counters",
+    MetaData(),
+    Column("day", String(10), primary_key=True),
+    Column("sku", String(20), primary_key=True),
+    Column("amount", Money),
+    Column("orders", Integer),
+)
+
+
+async def test_a_counter_row_whose_key_exists_adds_to_it(db):
+    async with db.write_engine.begin() as connection:
+        await connection.run_sync(COUNTERS.drop, checkfirst=True)
+        await connection.run_sync(COUNTERS.create)
+    counters = BatchInsert(COUNTERS, add_on_conflict=("day", "sku"))
+    await db.write(counters.run, [counter("12-07", "TEA", "10.5", 1), counter("12-07", "CUP", "1", 2)])
+    await db.write(counters.run, [counter("12-07", "CUP", "2.25", 3), counter("12-08", "CUP", "4", 1)])
+    async with db.read() as session:
+        found = {(r.day, r.sku): (r.amount, r.orders) for r in await session.execute(select(COUNTERS))}
+    assert found == {
+        ("12-07", "TEA"): (Decimal("10.50"), 1),
+        ("12-07", "CUP"): (Decimal("3.25"), 5),
+        ("12-08", "CUP"): (Decimal("4.00"), 1),
+    }
+
+
+def counter(day: str, sku: str, amount: str, orders: int) -> dict[str, Any]:
+    return {"day": day, "sku": sku, "amount": Decimal(amount), "orders": orders}
+
+
+def test_only_a_table_of_counters_may_add_on_conflict():
+    with pytest.raises(TypeError, match="all must be numbers"):
+        BatchInsert(SAMPLE, add_on_conflict=("code",))

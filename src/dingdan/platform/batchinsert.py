@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Integer, Numeric, Table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,12 +56,25 @@ class _Plan:
 class BatchInsert:
     """`await BatchInsert(table).run(session, rows)` inserts the rows (dicts keyed by column
     name, all with the same keys) and answers with the `returning` columns of each inserted
-    row. With `skip_conflicts`, a row that would break a unique constraint is left out."""
+    row. With `skip_conflicts`, a row that would break a unique constraint is left out. With
+    `add_on_conflict` (the columns of a unique key), a row whose key exists adds its other
+    columns to the stored row's: for counter tables (rollups), every other column a number;
+    a key must not repeat within one run."""
 
-    def __init__(self, table: Table, *, returning: Sequence[str] = (), skip_conflicts: bool = False) -> None:
+    def __init__(
+        self,
+        table: Table,
+        *,
+        returning: Sequence[str] = (),
+        skip_conflicts: bool = False,
+        add_on_conflict: Sequence[str] = (),
+    ) -> None:
         self.table = table
         self.returning = tuple(returning)
         self.skip_conflicts = skip_conflicts
+        self.add_on_conflict = tuple(add_on_conflict)
+        if add_on_conflict and not all(_is_number(c) for c in table.columns if c.name not in add_on_conflict):
+            raise TypeError(f"{table.name}: add_on_conflict adds every other column, so all must be numbers")
         self._executemany = self._build_executemany()  # built once, like every placement statement
         self._plans: dict[tuple[str, ...], _Plan] = {}
 
@@ -81,6 +94,12 @@ class BatchInsert:
         statement = sqlite.insert(self.table)
         if self.skip_conflicts:
             statement = statement.on_conflict_do_nothing()
+        if self.add_on_conflict:
+            added = [c.name for c in self.table.columns if c.name not in self.add_on_conflict]
+            statement = statement.on_conflict_do_update(
+                index_elements=list(self.add_on_conflict),
+                set_={name: self.table.c[name] + statement.excluded[name] for name in added},
+            )
         if self.returning:
             return statement.returning(*(self.table.c[name] for name in self.returning))
         return statement
@@ -97,6 +116,13 @@ class BatchInsert:
         sql = f"INSERT INTO {quote(self.table.name)} ({names}) SELECT {values} FROM unnest({arrays}) AS u({names})"  # noqa: S608, E501
         if self.skip_conflicts:
             sql += " ON CONFLICT DO NOTHING"
+        if self.add_on_conflict:
+            table = quote(self.table.name)
+            key = ", ".join(quote(name) for name in self.add_on_conflict)
+            added = [quote(c.name) for c in columns if c.name not in self.add_on_conflict]
+            sql += f" ON CONFLICT ({key}) DO UPDATE SET " + ", ".join(
+                f"{name} = {table}.{name} + EXCLUDED.{name}" for name in added
+            )
         if self.returning:
             sql += " RETURNING " + ", ".join(quote(name) for name in self.returning)
         plan = _Plan(
@@ -109,6 +135,10 @@ class BatchInsert:
         )
         self._plans[keys] = plan
         return plan
+
+
+def _is_number(column: Column[Any]) -> bool:
+    return isinstance(getattr(column.type, "impl", column.type), Integer | Numeric)  # money is Numeric
 
 
 def _is_json(column: Column[Any]) -> bool:
