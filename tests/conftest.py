@@ -30,6 +30,7 @@ from dingdan.platform import clock
 from dingdan.platform.db import Database
 from dingdan.platform.settings import get_settings
 from dingdan.tables import metadata
+from dingdan.web.routing import LeanRoute
 
 # Shared CI machines are slow at times: examples are judged on what they find, not on speed.
 hypothesis_settings.register_profile("dingdan", deadline=None)
@@ -97,6 +98,15 @@ async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         http.app = app  # type: ignore[attr-defined]
+        yield http
+
+
+@pytest.fixture
+async def without_lean(db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """The app without its lean routes (web/routing.LeanRoute): what the FastAPI routes answer."""
+    app = create_app(get_settings(), db=db)
+    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, LeanRoute)]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         yield http
 
 

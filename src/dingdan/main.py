@@ -214,6 +214,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     ):
         add_routes(app, module.router)
     add_lean_route(app, orders.post_order, orders.post_order_lean)
+    add_lean_route(app, tracking.get_tracking, tracking.get_tracking_lean)
     pages.install(app)
     _wire_customer_portal(app, settings)
     app.add_middleware(CsrfCookie)

@@ -9,19 +9,13 @@ app without the lean route, and the answers are compared.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
-from dingdan.main import create_app
 from dingdan.orders.models import Order
-from dingdan.platform.db import Database
-from dingdan.platform.settings import get_settings
 from dingdan.web.api.orders import post_order_lean
-from dingdan.web.routing import LeanRoute
 from factories.shop import make_sku, order_body
 
 
@@ -29,14 +23,6 @@ async def new_key(client: httpx.AsyncClient, owner: dict[str, str], channel: str
     answer = await client.post(f"/api/v1/channels/{channel}/api-keys", json={"name": "shop"}, headers=owner)
     assert answer.status_code == 201, answer.text
     return str(answer.json()["key"])
-
-
-@pytest.fixture
-async def without_lean(db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(get_settings(), db=db)
-    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, LeanRoute)]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-        yield http
 
 
 def seen_by_integrator(answer: httpx.Response) -> dict[str, Any]:

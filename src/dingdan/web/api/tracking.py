@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
+from starlette.types import Scope
 
 from dingdan.orders.customer_view import CLOSED, TrackedParcel
 from dingdan.platform.db import Database
@@ -67,6 +68,36 @@ async def get_tracking(
     tracking_number: Annotated[str | None, Query(max_length=64)] = None,
     order_number: Annotated[str | None, Query(max_length=20)] = None,
     phone_last4: Annotated[str | None, Query(max_length=4)] = None,
+) -> Response:
+    return await _answer(db, request, tracking_number, order_number, phone_last4)
+
+
+LOOKUP_PARAMETERS = {"tracking_number": 64, "order_number": 20, "phone_last4": 4}  # name: max length
+
+
+async def get_tracking_lean(scope: Scope, body: bytes) -> Response | None:
+    """`get_tracking` without FastAPI's per-request machinery (web/routing.LeanRoute), for a
+    query of known parameters each given once and within its length; None for anything else,
+    which the FastAPI route then answers (and words its refusal)."""
+    request = Request(scope)
+    given = request.query_params.multi_items()
+    if len({name for name, _ in given}) != len(given) or any(
+        len(value) > LOOKUP_PARAMETERS.get(name, -1) for name, value in given
+    ):
+        return None
+    found = dict(given)
+    db: Database = scope["app"].state.db
+    return await _answer(
+        db, request, found.get("tracking_number"), found.get("order_number"), found.get("phone_last4")
+    )
+
+
+async def _answer(
+    db: Database,
+    request: Request,
+    tracking_number: str | None,
+    order_number: str | None,
+    phone_last4: str | None,
 ) -> Response:
     answer = await track(db, request, tracking_number, order_number, phone_last4)
     return json_response(answer, headers={"Cache-Control": "no-store"})
