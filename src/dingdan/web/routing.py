@@ -27,6 +27,7 @@ def add_routes(app: FastAPI, *routers: APIRouter) -> None:
 
 
 LeanHandler = Callable[[Scope, bytes], Awaitable[Response | None]]
+BODILESS_METHODS = frozenset({"GET", "HEAD"})
 
 
 class LeanRoute(BaseRoute):
@@ -57,7 +58,9 @@ class LeanRoute(BaseRoute):
         raise NoMatchFound(name, path_params)  # the FastAPI route answers for its name
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body, receive = await _read_body(receive)
+        body = b""
+        if scope["method"] not in BODILESS_METHODS:  # a lookup has no body to read and replay
+            body, receive = await _read_body(receive)
         response = await self.handler(scope, body)
         if response is None:
             await self.route.handle(scope, receive, send)
