@@ -28,10 +28,28 @@ async def _timed_batch(db: Database) -> float:
     return time.monotonic() - began
 
 
-async def test_a_relay_batch_is_followed_by_a_pause_only_while_requests_are_being_served(db: Database):
-    activity._last_request[0] = float("-inf")
+async def test_a_relay_batch_is_followed_by_a_pause_only_while_requests_wait_for_their_answer(db: Database):
     idle = await _timed_batch(db)
-    activity.note_request()
-    busy = await _timed_batch(db)
+    activity.request_began()
+    try:
+        busy = await _timed_batch(db)
+    finally:
+        activity.request_answered()
     assert idle < 2 * HANDLER_SECONDS  # no pause: nobody to yield to
     assert busy >= 3 * HANDLER_SECONDS * 0.95  # the batch, then twice its time for the requests
+
+
+async def test_the_pause_ends_when_the_last_waiting_request_is_answered(db: Database):
+    activity.request_began()
+    answer_soon = asyncio.get_running_loop().call_later(HANDLER_SECONDS / 2, activity.request_answered)
+    try:
+        took = await _timed_batch(db)
+    finally:
+        answer_soon.cancel()
+    assert HANDLER_SECONDS <= took < 2 * HANDLER_SECONDS  # not the full pause of 0.4 s
+
+
+async def test_every_answered_request_stops_waiting(client):
+    for path in ("/health/live", "/nowhere", "/api/v1/orders?status=nonsense"):
+        await client.get(path)
+    assert not activity.requests_waiting()

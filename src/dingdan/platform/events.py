@@ -330,14 +330,16 @@ class Relay:
         return 0.0
 
     async def _paced_batch(self) -> int:
-        """One batch; when the handlers ran in this process while it serves requests, then a
-        pause (twice as long as the batch took): under a burst the requests keep most of the
-        process, and the events wait in the outbox meanwhile; once the burst is over, the
-        backlog goes at full speed (docs/decisions/0007)."""
+        """One batch; when the handlers ran in this process, then a pause of up to twice as long
+        as the batch took, for as long as requests wait for their answer: under a burst the
+        requests keep most of the process and the events wait in the outbox meanwhile; once
+        no request waits (the burst is over, or one order came in a quiet moment), the outbox
+        goes at full speed (docs/decisions/0007)."""
         began = time.monotonic()
         moved = await self.deliver_batch()
-        if moved and self.publish is None and activity.serving_requests():
-            await asyncio.sleep((time.monotonic() - began) * (1 - HANDLER_SHARE) / HANDLER_SHARE)
+        if moved and self.publish is None:
+            pause = (time.monotonic() - began) * (1 - HANDLER_SHARE) / HANDLER_SHARE
+            await activity.yield_to_requests(pause)
         return moved
 
     async def deliver_batch(self) -> int:

@@ -22,23 +22,27 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        activity.note_request()
+        activity.request_began()
         incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")[:64]
         rid = incoming if incoming.isprintable() and incoming else uuid.uuid4().hex
         token = logs.request_id.set(rid)
         started = time.perf_counter()
         status = 500
+        answered = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, answered = message["status"], True
+                activity.request_answered()
                 message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            if not answered:
+                activity.request_answered()
             self._record(scope, status, time.perf_counter() - started)
             logs.request_id.reset(token)
 
