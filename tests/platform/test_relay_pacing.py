@@ -49,6 +49,24 @@ async def test_the_pause_ends_when_the_last_waiting_request_is_answered(db: Data
     assert HANDLER_SECONDS <= took < 2 * HANDLER_SECONDS  # not the full pause of 0.4 s
 
 
+async def test_requests_answered_at_once_and_coming_again_keep_the_pause(db: Database):
+    """Group commit answers a batch of requests together; under load the next ones begin a few
+    milliseconds later. The moments in between must not end the pause."""
+
+    async def closed_loop() -> None:
+        while True:
+            activity.request_began()
+            activity.request_answered()
+            await asyncio.sleep(0.01)
+
+    load = asyncio.create_task(closed_loop())
+    try:
+        took = await _timed_batch(db)
+    finally:
+        load.cancel()
+    assert took >= 3 * HANDLER_SECONDS * 0.95
+
+
 async def test_every_answered_request_stops_waiting(client):
     for path in ("/health/live", "/nowhere", "/api/v1/orders?status=nonsense"):
         await client.get(path)
