@@ -331,10 +331,10 @@ class Relay:
 
     async def _paced_batch(self) -> int:
         """One batch; when the handlers ran in this process, then a pause of up to twice as long
-        as the batch took, for as long as requests wait for their answer: under a burst the
-        requests keep most of the process and the events wait in the outbox meanwhile; once
-        no request waits (the burst is over, or one order came in a quiet moment), the outbox
-        goes at full speed (docs/decisions/0007)."""
+        as the batch took, for as long as the process is busy with requests (`activity.busy`):
+        under a burst the requests keep most of the process and the events wait in the outbox
+        meanwhile; once it is quiet (the burst is over, or one order came in a quiet moment),
+        the outbox goes at full speed (docs/decisions/0007)."""
         began = time.monotonic()
         moved = await self.deliver_batch()
         if moved and self.publish is None:
