@@ -56,6 +56,9 @@ async def track(
     raise InvalidInput("give tracking_number, or order_number with phone_last4", field="tracking_number")
 
 
+LOOKUP_PARAMETERS = {"tracking_number": 64, "order_number": 20, "phone_last4": 4}  # name: max length
+
+
 @router.get(
     "/tracking",
     response_model=TrackingOut,
@@ -65,14 +68,11 @@ async def track(
 async def get_tracking(
     request: Request,
     db: DB,
-    tracking_number: Annotated[str | None, Query(max_length=64)] = None,
-    order_number: Annotated[str | None, Query(max_length=20)] = None,
-    phone_last4: Annotated[str | None, Query(max_length=4)] = None,
+    tracking_number: Annotated[str | None, Query(max_length=LOOKUP_PARAMETERS["tracking_number"])] = None,
+    order_number: Annotated[str | None, Query(max_length=LOOKUP_PARAMETERS["order_number"])] = None,
+    phone_last4: Annotated[str | None, Query(max_length=LOOKUP_PARAMETERS["phone_last4"])] = None,
 ) -> Response:
     return await _answer(db, request, tracking_number, order_number, phone_last4)
-
-
-LOOKUP_PARAMETERS = {"tracking_number": 64, "order_number": 20, "phone_last4": 4}  # name: max length
 
 
 async def get_tracking_lean(scope: Scope, body: bytes) -> Response | None:
