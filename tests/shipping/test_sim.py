@@ -102,35 +102,41 @@ async def test_fast_clock_plays_a_journey_in_seconds(clock, shipment_request):
     assert {event.source for event in events} == {TrackingSource.POLL}
 
 
+def only(**share: float) -> SimProfile:
+    """A profile with one incident and no other: the defaults would lose or damage a parcel
+    now and then before the incident under test."""
+    return SimProfile(**{**dict.fromkeys(SimProfile.__dataclass_fields__, 0.0), **share})
+
+
 @pytest.mark.parametrize(
     ("profile", "service", "expected_reason", "final"),
     [
         (
-            SimProfile(failed_attempt_share=1),
+            only(failed_attempt_share=1),
             ServiceType.HOME_DELIVERY,
             TrackingReason.RECIPIENT_UNAVAILABLE,
             S.RETURNED,
         ),
-        (SimProfile(0, 0, refusal_share=1), ServiceType.HOME_DELIVERY, TrackingReason.REFUSED, S.RETURNED),
+        (only(refusal_share=1), ServiceType.HOME_DELIVERY, TrackingReason.REFUSED, S.RETURNED),
         (
-            SimProfile(0, 0, 0, not_collected_share=1),
+            only(not_collected_share=1),
             ServiceType.STORE_PICKUP,
             TrackingReason.PICKUP_NOT_COLLECTED,
             S.RETURNED,
         ),
         (
-            SimProfile(0, 0, 0, 0, damage_share=1),
+            only(damage_share=1),
             ServiceType.HOME_DELIVERY,
             TrackingReason.DAMAGED,
             S.RETURNED,
         ),
         (
-            SimProfile(0, 0, 0, 0, 0, loss_share=1),
+            only(loss_share=1),
             ServiceType.HOME_DELIVERY,
             TrackingReason.LOST,
             S.EXCEPTION,
         ),
-        (SimProfile(0, delay_share=1), ServiceType.HOME_DELIVERY, TrackingReason.DELAYED, S.DELIVERED),
+        (only(delay_share=1), ServiceType.HOME_DELIVERY, TrackingReason.DELAYED, S.DELIVERED),
     ],
 )
 async def test_incidents_happen_at_the_configured_share(
