@@ -7,12 +7,12 @@ idempotency key this module stored on the row first.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,15 +103,35 @@ async def find_by_provider_id(
     return await session.scalar(stmt.with_for_update())
 
 
+def _claim_webhook_statement(insert_for_dialect: Callable[[Table], Any]) -> Any:
+    """INSERT .. SELECT .. WHERE NOT EXISTS .. ON CONFLICT DO NOTHING. The NOT EXISTS sees a
+    committed receipt and inserts nothing; ON CONFLICT alone would wait on the receipt's row
+    while the relay's batch holds it (recording the outcome), and with it every delivery of
+    the intake transaction (S-WH-6: a replay arriving during a relay batch stalled all acks)."""
+    columns = ("provider", "event_id", "event_type", "provider_payment_id", "received_at", "outcome")
+    values = [bindparam(name, type_=RECEIPTS.c[name].type) for name in columns]
+    received_before = exists().where(
+        RECEIPTS.c.provider == bindparam("provider"), RECEIPTS.c.event_id == bindparam("event_id")
+    )
+    new_receipt = select(*values).where(~received_before)
+    return (
+        insert_for_dialect(RECEIPTS)
+        .from_select(columns, new_receipt)
+        .on_conflict_do_nothing()
+        .returning(RECEIPTS.c.event_id)
+    )
+
+
 # Built once: a webhook burst runs it hundreds of times a second.
 _CLAIM_WEBHOOK = {
-    name: ins(RECEIPTS).on_conflict_do_nothing().returning(RECEIPTS.c.event_id)
-    for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+    "postgresql": _claim_webhook_statement(pg_insert),
+    "sqlite": _claim_webhook_statement(sqlite_insert),
 }
 
 
 async def claim_webhook(session: AsyncSession, *, provider: str, event: ProviderEvent) -> bool:
-    """Records the event as received; False when it was received before (a replay)."""
+    """Records the event as received; False when it was received before (a replay), found
+    without waiting for a transaction that holds its receipt."""
     values = {
         "provider": provider,
         "event_id": event.event_id,
