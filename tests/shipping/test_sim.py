@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -19,13 +20,17 @@ from dingdan.shipping.adapters.sim import (
     SimCarrier,
     verify_push,
 )
-from dingdan.shipping.adapters.sim_journey import SIM_STATUS_CODES, SimProfile, sorting_centre_for
+from dingdan.shipping.adapters.sim_journey import (
+    NO_INCIDENTS,
+    SIM_STATUS_CODES,
+    SimProfile,
+    sorting_centre_for,
+)
 from dingdan.shipping.errors import CarrierRefused, PushRejected, UnknownCarrier
 from dingdan.shipping.rules import TrackingReason, TrackingStatus, apply_event
 
 S = TrackingStatus
 SECRET = "sim-test-secret"
-NO_INCIDENTS = SimProfile(0, 0, 0, 0, 0, 0)
 
 
 def carrier(clock, profile=NO_INCIDENTS, seed=7):
@@ -105,7 +110,7 @@ async def test_fast_clock_plays_a_journey_in_seconds(clock, shipment_request):
 def only(**share: float) -> SimProfile:
     """A profile with one incident and no other: the defaults would lose or damage a parcel
     now and then before the incident under test."""
-    return SimProfile(**{**dict.fromkeys(SimProfile.__dataclass_fields__, 0.0), **share})
+    return replace(NO_INCIDENTS, **share)
 
 
 @pytest.mark.parametrize(

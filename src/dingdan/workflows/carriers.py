@@ -15,9 +15,8 @@ from dingdan.shipping.adapters.aftership import AfterShipReceiver
 from dingdan.shipping.adapters.base import CarrierRegistry
 from dingdan.shipping.adapters.kuaidi100 import Kuaidi100Receiver
 from dingdan.shipping.adapters.sim import SimCarrier
-from dingdan.shipping.adapters.sim_journey import SimProfile
+from dingdan.shipping.adapters.sim_journey import NO_INCIDENTS, SimProfile
 
-NO_INCIDENTS = SimProfile(0, 0, 0, 0, 0, 0)
 _registry: CarrierRegistry | None = None
 
 

@@ -101,6 +101,9 @@ class SimProfile:
     loss_share: float = 0.01
 
 
+NO_INCIDENTS = SimProfile(0, 0, 0, 0, 0, 0)
+
+
 class _JourneyBuilder:
     def __init__(self, tracking_number: str, start: datetime, rng: random.Random) -> None:
         self.tracking_number = tracking_number
