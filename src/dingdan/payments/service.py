@@ -108,7 +108,7 @@ def _claim_webhook_statement(insert_for_dialect: Callable[[Table], Any]) -> Any:
     committed receipt and inserts nothing; ON CONFLICT alone would wait on the receipt's row
     while the relay's batch holds it (recording the outcome), and with it every delivery of
     the intake transaction (S-WH-6: a replay arriving during a relay batch stalled all acks)."""
-    columns = ("provider", "event_id", "event_type", "provider_payment_id", "received_at", "outcome")
+    columns = ("provider", "event_id", "event_type", "provider_payment_id", "received_at")  # outcome NULL
     values = [bindparam(name, type_=RECEIPTS.c[name].type) for name in columns]
     received_before = exists().where(
         RECEIPTS.c.provider == bindparam("provider"), RECEIPTS.c.event_id == bindparam("event_id")
@@ -138,7 +138,6 @@ async def claim_webhook(session: AsyncSession, *, provider: str, event: Provider
         "event_type": event.type.value,
         "provider_payment_id": event.provider_payment_id,
         "received_at": clock.now(),
-        "outcome": None,
     }
     claimed = await session.execute(_CLAIM_WEBHOOK[session.get_bind().dialect.name], values)
     return claimed.first() is not None
